@@ -1,0 +1,4 @@
+// The wasm module's exports: the memory protocol and the readers.
+export * from './memory';
+export * from './cache';
+export * from './elf';
