@@ -1,0 +1,62 @@
+// Loads the wasm core once and hands its exports to the readers (cache, ELF). Browser-safe:
+// the release binary is inlined (base64) by the build, so no fetch or fs is needed.
+import { LdCacheError } from './errors.js';
+import { wasmBase64 } from './wasm-binary.generated.js';
+
+/** The raw exports of the core: numbers in, numbers out, plus the memory they address. */
+export interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  readonly [name: string]: unknown;
+}
+
+let binary: Uint8Array | undefined;
+let compiled: WebAssembly.Module | undefined;
+let instance: CoreExports | undefined;
+
+function decodeBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const bytes = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+function coreBinary(): Uint8Array {
+  return (binary ??= decodeBase64(wasmBase64));
+}
+
+function instantiate(module: WebAssembly.Module): CoreExports {
+  const imports = {
+    env: {
+      abort(): never {
+        // Only reachable in the debug build's assertions: a bug in the core, never bad input.
+        throw new Error('ldcache wasm core aborted');
+      },
+    },
+  };
+  return new WebAssembly.Instance(module, imports).exports as unknown as CoreExports;
+}
+
+/** Compiles the core asynchronously: needed once in browsers before the first parse. Harmless in Node. */
+export async function init(): Promise<void> {
+  if (instance) return;
+  compiled ??= await WebAssembly.compile(coreBinary() as BufferSource);
+  instance = instantiate(compiled);
+}
+
+/** The core's exports, compiled synchronously on first use where the platform allows it (Node, workers). */
+export function wasmExports(): CoreExports {
+  if (instance) return instance;
+  try {
+    compiled ??= new WebAssembly.Module(coreBinary() as BufferSource);
+  } catch (err) {
+    throw new LdCacheError('NOT_INITIALIZED', `the wasm core needs \`await init()\` first here (${(err as Error).message})`);
+  }
+  return (instance = instantiate(compiled));
+}
+
+/** Replaces the core with another build of it (the tests run the debug build through this). */
+export function useWasmBinary(bytes: Uint8Array): void {
+  binary = bytes;
+  compiled = undefined;
+  instance = undefined;
+}
