@@ -15,10 +15,13 @@ export class UsageError extends CliError {
   }
 }
 
-/** Parses argv strictly; unknown options and missing values become a UsageError. */
-export function parseCliArgs<T extends ParseArgsConfig['options']>(args: string[], options: T, allowPositionals = true) {
+/**
+ * Parses argv strictly (`parseArgs` with strict: true); unknown options and missing values
+ * become a UsageError. Example: `parseCliArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true })`.
+ */
+export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   try {
-    return parseArgs({ args, options, allowPositionals, strict: true });
+    return parseArgs<T>({ strict: true, ...config });
   } catch (err) {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
