@@ -1,7 +1,9 @@
 // What driver discovery returns. Every `path` is the path *inside* the root (what it is on that
 // host); the file on this machine is `hostPath(root, path)`.
 
-export type LibraryCategory = 'utility' | 'compute' | 'video' | 'graphics' | 'ngx' | 'dxcore';
+import type { LibraryCategory } from '../core/nvidia-libraries.js';
+
+export type { LibraryCategory };
 
 export interface DriverLibrary {
   /** The real file, every symlink resolved inside the root. */
