@@ -1,0 +1,141 @@
+// The entries tab: search, architecture and hwcap filters, the sortable virtualized table and a
+// line of details for the selected entry.
+import type { LdCache } from '../core/types.js';
+import { h, plural } from './dom.js';
+import { EntryIndex, LEGACY_HWCAP, NO_HWCAP, type EntryColumn, type EntryQuery } from './entry-query.js';
+import { flagsWords, hex32, hwcapHex, hwcapText, osAbiText } from './entry-text.js';
+import { VirtualGrid } from './virtual-grid.js';
+
+export interface EntriesViewOptions {
+  /** `data-nvidia` value for an entry (`driver`, `stray`, …), or undefined for other entries. */
+  nvidiaStatus(index: number): string | undefined;
+}
+
+export class EntriesView {
+  readonly element: HTMLElement;
+  readonly search: HTMLInputElement;
+  private readonly index: EntryIndex;
+  private readonly grid: VirtualGrid;
+  private readonly archFilter: HTMLSelectElement;
+  private readonly hwcapFilter: HTMLSelectElement;
+  private readonly shown: HTMLElement;
+  private readonly details: HTMLElement;
+  private query: EntryQuery = { search: '', arch: '', hwcap: '' };
+  private searchTimer = 0;
+
+  constructor(private readonly cache: LdCache, options: EntriesViewOptions) {
+    this.index = new EntryIndex(cache);
+    const entries = cache.entries;
+    this.search = h('input', {
+      type: 'search',
+      id: 'entry-search',
+      class: 'search',
+      placeholder: 'Search names and paths  ( / )',
+      autocomplete: 'off',
+      spellcheck: 'false',
+      'aria-keyshortcuts': '/',
+    });
+    this.archFilter = h('select', { id: 'arch-filter' }, h('option', { value: '' }, 'All architectures'));
+    for (const [arch, count] of countBy(entries, (entry) => entry.arch)) {
+      this.archFilter.append(h('option', { value: arch }, `${arch} (${count.toLocaleString('en-US')})`));
+    }
+    this.hwcapFilter = h('select', { id: 'hwcap-filter' }, h('option', { value: '' }, 'Any hwcap'));
+    const hwcaps = countBy(entries, (entry) => (entry.hwcapName !== undefined ? entry.hwcapName : entry.hwcap === 0n ? NO_HWCAP : LEGACY_HWCAP));
+    for (const [value, count] of hwcaps) {
+      const label = value === NO_HWCAP ? 'No hwcap' : value === LEGACY_HWCAP ? 'Legacy hwcap bits' : `glibc-hwcaps/${value}`;
+      this.hwcapFilter.append(h('option', { value }, `${label} (${count.toLocaleString('en-US')})`));
+    }
+    this.shown = h('span', { class: 'shown-count', 'aria-live': 'polite', 'data-testid': 'shown-count' });
+
+    const entry = (item: number) => entries[item]!;
+    this.grid = new VirtualGrid({
+      label: 'Cache entries',
+      emptyText: 'No entry matches the filters.',
+      columns: [
+        { id: 'index', label: '#', width: '4.5rem', sortable: true, text: (item) => String(item) },
+        { id: 'name', label: 'Name', width: 'minmax(0, 1.1fr)', mono: true, sortable: true, text: (item) => entry(item).name },
+        { id: 'flags', label: 'Flags', width: 'minmax(0, 0.5fr)', mono: true, sortable: true, text: (item) => flagsWords(entry(item).flags) },
+        { id: 'hwcap', label: 'hwcap', width: 'minmax(0, 0.4fr)', mono: true, sortable: true, text: (item) => hwcapText(entry(item)) },
+        { id: 'path', label: 'Path', width: 'minmax(0, 2fr)', mono: true, sortable: true, text: (item) => entry(item).path },
+      ],
+      rowAttributes: (item) => {
+        const status = options.nvidiaStatus(item);
+        return status ? { 'data-nvidia': status } : undefined;
+      },
+      onSort: (column, direction) => this.update({ sort: direction ? { column: column as EntryColumn, direction } : undefined }),
+      onSelect: (item) => this.showDetails(item),
+    });
+    this.grid.element.dataset.testid = 'entries-grid';
+
+    this.search.addEventListener('input', () => {
+      clearTimeout(this.searchTimer);
+      // Short debounce: one filter pass per pause in typing, not per key, at 200k entries.
+      this.searchTimer = window.setTimeout(() => this.update({ search: this.search.value }), entries.length > 20_000 ? 120 : 0);
+    });
+    this.search.addEventListener('keydown', (event) => {
+      if (event.key === 'ArrowDown' || event.key === 'Enter') {
+        event.preventDefault();
+        this.grid.element.focus();
+      }
+    });
+    this.archFilter.addEventListener('change', () => this.update({ arch: this.archFilter.value }));
+    this.hwcapFilter.addEventListener('change', () => this.update({ hwcap: this.hwcapFilter.value }));
+
+    this.details = h('div', { class: 'details', 'aria-live': 'polite', 'data-testid': 'details' });
+    const toolbar = h(
+      'div',
+      { class: 'toolbar' },
+      h('label', { class: 'visually-hidden', for: 'entry-search' }, 'Search entries'),
+      this.search,
+      h('label', { class: 'visually-hidden', for: 'arch-filter' }, 'Architecture'),
+      this.archFilter,
+      h('label', { class: 'visually-hidden', for: 'hwcap-filter' }, 'hwcap'),
+      this.hwcapFilter,
+      this.shown,
+    );
+    this.element = h('div', { class: 'entries-view' }, toolbar, this.grid.element, this.details);
+    this.update({});
+  }
+
+  focusSearch(): void {
+    this.search.focus();
+    this.search.select();
+  }
+
+  private update(change: Partial<EntryQuery>): void {
+    this.query = { ...this.query, ...change };
+    const rows = this.index.run(this.query);
+    this.grid.setItems(rows);
+    const total = this.cache.entries.length;
+    this.shown.textContent = rows.length === total ? plural(total, 'entry', 'entries') : `${rows.length.toLocaleString('en-US')} of ${plural(total, 'entry', 'entries')}`;
+  }
+
+  private showDetails(item: number | undefined): void {
+    if (item === undefined) {
+      this.details.replaceChildren(h('span', { class: 'muted' }, 'Select a row (click, or ↑ ↓ PgUp PgDn Home End in the table) to see every field.'));
+      return;
+    }
+    const entry = this.cache.entries[item]!;
+    const fact = (label: string, value: string) => h('span', { class: 'fact' }, h('span', { class: 'fact-label' }, label), ' ', h('span', { class: 'mono' }, value));
+    const facts = [
+      fact('entry', `#${entry.index}`),
+      fact('flags', `${hex32(entry.flags)} (${flagsWords(entry.flags)})`),
+      fact('arch', `${entry.arch}${entry.bits ? `, ${entry.bits}-bit` : ''}`),
+      entry.hwcap !== 0n ? fact('hwcap', `${hwcapHex(entry.hwcap)}${entry.hwcapName ? ` = ${entry.hwcapName}` : ''}`) : null,
+      entry.osVersion !== 0 ? fact('OS ABI', osAbiText(entry.osVersion)) : null,
+      fact('name at byte', String(entry.nameOffset)),
+      fact('path at byte', String(entry.pathOffset)),
+    ];
+    this.details.replaceChildren(...facts.filter((node): node is HTMLSpanElement => node !== null));
+  }
+}
+
+/** Counts per key, most frequent first. */
+export function countBy<T>(items: readonly T[], key: (item: T) => string): [string, number][] {
+  const counts = new Map<string, number>();
+  for (const item of items) {
+    const k = key(item);
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}

@@ -1,0 +1,138 @@
+// The inspector page: pick or drop one cache to inspect it, or two to compare them. Everything
+// runs in the page (the wasm core is inlined); nothing is fetched or sent.
+import { cacheToJSON } from '../core/json.js';
+import { compareCaches } from './compare.js';
+import { renderCompare } from './compare-view.js';
+import { byId, downloadBlob, h } from './dom.js';
+import { EntriesView } from './entries-view.js';
+import { renderLdconfigText } from './ldconfig-view.js';
+import { loadCacheFile, LoadError, type LoadedCache } from './load-cache.js';
+import { classifyForView, renderNvidia } from './nvidia-view.js';
+import { renderOverview } from './overview.js';
+import { Tabs } from './tabs.js';
+
+const fileInput = byId<HTMLInputElement>('file-input');
+const errorBox = byId('error');
+const welcome = byId('welcome');
+const report = byId('report');
+const fileNames = byId('file-names');
+const tabs = new Tabs(report.querySelector<HTMLElement>('[role="tablist"]')!);
+
+let loadGeneration = 0;
+let shown: { primary: LoadedCache; entries: EntriesView } | undefined;
+
+function setState(state: 'empty' | 'loading' | 'ready' | 'error'): void {
+  document.body.dataset.state = state;
+}
+
+function showError(message: string): void {
+  errorBox.replaceChildren(h('strong', {}, 'Cannot read this cache. '), message);
+  errorBox.hidden = false;
+}
+
+async function openFiles(files: readonly File[]): Promise<void> {
+  if (files.length === 0) return;
+  const generation = ++loadGeneration;
+  performance.clearMarks();
+  performance.mark('ldcache:chosen');
+  setState('loading');
+  errorBox.hidden = true;
+  const chosen = files.slice(0, 2);
+  try {
+    // One at a time: both parses share the core's single input region.
+    const loaded: LoadedCache[] = [];
+    for (const file of chosen) loaded.push(await loadCacheFile(file));
+    if (generation !== loadGeneration) return;
+    show(loaded);
+    setState('ready');
+    performance.mark('ldcache:ready');
+    if (files.length > 2) showError(`${files.length} files were chosen; showing the first two (${chosen.map((f) => f.name).join(', ')}).`);
+  } catch (err) {
+    if (generation !== loadGeneration) return;
+    shown = undefined;
+    report.hidden = true;
+    welcome.hidden = false;
+    fileNames.textContent = '';
+    showError(err instanceof LoadError ? err.message : String(err));
+    setState('error');
+  }
+}
+
+function show(loaded: LoadedCache[]): void {
+  const primary = loaded[0]!;
+  const secondary = loaded[1];
+  const nvidia = classifyForView(primary.cache);
+  const entries = new EntriesView(primary.cache, { nvidiaStatus: (index) => nvidia.statusOf(index) });
+  shown = { primary, entries };
+
+  fileNames.replaceChildren(
+    ...(secondary
+      ? [h('span', { class: 'file-tag' }, h('b', {}, 'A '), primary.fileName), h('span', { class: 'file-tag' }, h('b', {}, 'B '), secondary.fileName)]
+      : [h('span', { class: 'file-tag' }, primary.fileName)]),
+  );
+  renderOverview(byId('overview'), primary);
+  welcome.hidden = true;
+  report.hidden = false;
+  byId('panel-entries').replaceChildren(entries.element);
+  byId('panel-nvidia').replaceChildren();
+  byId('panel-text').replaceChildren();
+  byId('panel-compare').replaceChildren();
+  byId('tab-nvidia').textContent = nvidia.count > 0 ? `NVIDIA (${nvidia.count})` : 'NVIDIA';
+
+  tabs.setAvailable('compare', secondary !== undefined);
+  tabs.show(secondary ? 'compare' : 'entries');
+  tabs.onFirstShow('nvidia', () => renderNvidia(byId('panel-nvidia'), primary.cache, nvidia));
+  tabs.onFirstShow('text', () => renderLdconfigText(byId('panel-text'), primary.cache, primary.fileName));
+  if (secondary) {
+    tabs.onFirstShow('compare', () => renderCompare(byId('panel-compare'), compareCaches(primary.cache, secondary.cache), primary.fileName, secondary.fileName));
+  }
+}
+
+fileInput.addEventListener('change', () => {
+  void openFiles([...(fileInput.files ?? [])]).finally(() => {
+    // Choosing the same file again must fire `change` again.
+    fileInput.value = '';
+  });
+});
+
+byId('download-json').addEventListener('click', () => {
+  if (!shown) return;
+  const json = JSON.stringify(cacheToJSON(shown.primary.cache), null, 2);
+  downloadBlob(new Blob([json], { type: 'application/json' }), `${shown.primary.fileName}.json`);
+});
+
+// `/` focuses the search from anywhere but a text field.
+document.addEventListener('keydown', (event) => {
+  if (event.key !== '/' || event.ctrlKey || event.metaKey || event.altKey || !shown) return;
+  const target = event.target as HTMLElement;
+  if (target.closest('input, textarea, select, [contenteditable]')) return;
+  event.preventDefault();
+  tabs.show('entries');
+  shown.entries.focusSearch();
+});
+
+// Drag and drop anywhere on the page.
+const overlay = byId('drop-overlay');
+let dragDepth = 0;
+const carriesFiles = (event: DragEvent) => event.dataTransfer?.types.includes('Files') ?? false;
+document.addEventListener('dragenter', (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  dragDepth++;
+  overlay.classList.add('visible');
+});
+document.addEventListener('dragover', (event) => {
+  if (!carriesFiles(event)) return;
+  event.preventDefault();
+  event.dataTransfer!.dropEffect = 'copy';
+});
+document.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) overlay.classList.remove('visible');
+});
+document.addEventListener('drop', (event) => {
+  event.preventDefault();
+  dragDepth = 0;
+  overlay.classList.remove('visible');
+  void openFiles([...(event.dataTransfer?.files ?? [])]);
+});

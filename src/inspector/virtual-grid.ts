@@ -1,0 +1,237 @@
+// A virtualized ARIA grid: only the rows in view (plus a few) exist in the DOM; a spacer gives
+// the scroll height, so 200,000 rows scroll as smoothly as 20. Rows are identified by "items"
+// (numbers the owner maps to data); the owner decides order and filtering.
+import { h } from './dom.js';
+
+export const ROW_HEIGHT = 24;
+const OVERSCAN = 8;
+
+export type SortDirection = 'ascending' | 'descending';
+
+export interface GridColumn {
+  readonly id: string;
+  readonly label: string;
+  /** CSS grid track size, e.g. `minmax(12rem, 1fr)`. */
+  readonly width: string;
+  readonly mono?: boolean;
+  readonly sortable?: boolean;
+  text(item: number): string;
+}
+
+export interface GridOptions {
+  readonly label: string;
+  readonly columns: readonly GridColumn[];
+  readonly emptyText: string;
+  /** Extra attributes for an item's row (e.g. `data-nvidia`), or undefined. */
+  rowAttributes?(item: number): Record<string, string> | undefined;
+  onSort?(column: string, direction: SortDirection | undefined): void;
+  onSelect?(item: number | undefined): void;
+}
+
+let gridCount = 0;
+
+export class VirtualGrid {
+  readonly element: HTMLDivElement;
+  private readonly body: HTMLDivElement;
+  private readonly spacer: HTMLDivElement;
+  private readonly rowsLayer: HTMLDivElement;
+  private readonly empty: HTMLDivElement;
+  private readonly headers = new Map<string, HTMLElement>();
+  private readonly idPrefix = `grid${++gridCount}`;
+  private readonly rowPool: HTMLDivElement[] = [];
+  private readonly extraAttributeNames = new Set<string>();
+  private items: ArrayLike<number> = [];
+  private selected = -1; // position in `items`
+  private sort: { column: string; direction: SortDirection } | undefined;
+  private frame = 0;
+
+  constructor(private readonly options: GridOptions) {
+    const columns = options.columns.map((column) => column.width).join(' ');
+    const head = h('div', { class: 'grid-head', role: 'rowgroup' });
+    const headRow = h('div', { class: 'grid-row', role: 'row', 'aria-rowindex': 1 });
+    for (const column of options.columns) headRow.append(this.headerCell(column));
+    head.append(headRow);
+
+    this.spacer = h('div', { class: 'grid-spacer' });
+    this.rowsLayer = h('div', { class: 'grid-rows', role: 'rowgroup' });
+    this.empty = h('div', { class: 'grid-empty', hidden: true }, options.emptyText);
+    this.body = h('div', { class: 'grid-body' }, this.spacer, this.rowsLayer, this.empty);
+    this.element = h(
+      'div',
+      { class: 'grid', role: 'grid', 'aria-label': options.label, 'aria-colcount': options.columns.length, tabindex: 0 },
+      head,
+      this.body,
+    );
+    this.element.style.setProperty('--grid-columns', columns);
+    this.element.style.setProperty('--row-height', `${ROW_HEIGHT}px`);
+
+    this.body.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
+    new ResizeObserver(() => this.scheduleRender()).observe(this.body);
+    this.element.addEventListener('keydown', (event) => this.onKey(event));
+    this.rowsLayer.addEventListener('click', (event) => {
+      const row = (event.target as Element).closest<HTMLElement>('.grid-row');
+      if (!row?.dataset.position) return;
+      this.select(Number(row.dataset.position));
+      this.element.focus({ preventScroll: true });
+    });
+  }
+
+  /** Replaces the rows; keeps the selected item selected when it is still there. */
+  setItems(items: ArrayLike<number>): void {
+    const selectedItem = this.selectedItem();
+    this.items = items;
+    this.selected = -1;
+    if (selectedItem !== undefined) {
+      for (let position = 0; position < items.length; position++) {
+        if (items[position] === selectedItem) {
+          this.selected = position;
+          break;
+        }
+      }
+    }
+    this.element.setAttribute('aria-rowcount', String(items.length + 1));
+    this.spacer.style.height = `${items.length * ROW_HEIGHT}px`;
+    this.empty.hidden = items.length > 0;
+    if (this.selected >= 0) this.scrollToPosition(this.selected);
+    else this.body.scrollTop = 0;
+    this.options.onSelect?.(this.selectedItem());
+    this.render();
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  selectedItem(): number | undefined {
+    return this.selected >= 0 && this.selected < this.items.length ? this.items[this.selected] : undefined;
+  }
+
+  /** Shows which column the rows are sorted by (the owner did the sorting). */
+  showSort(column: string | undefined, direction?: SortDirection): void {
+    this.sort = column && direction ? { column, direction } : undefined;
+    for (const [id, header] of this.headers) {
+      if (header.dataset.sortable === undefined) continue;
+      header.setAttribute('aria-sort', this.sort?.column === id ? this.sort.direction : 'none');
+    }
+  }
+
+  /** Re-renders visible rows (after data they show changed). */
+  refresh(): void {
+    this.render();
+  }
+
+  private headerCell(column: GridColumn): HTMLElement {
+    const cell = h('div', { class: 'grid-cell', role: 'columnheader' });
+    if (column.sortable) {
+      cell.dataset.sortable = '';
+      cell.setAttribute('aria-sort', 'none');
+      const button = h('button', { type: 'button', class: 'sort-button' }, column.label, h('span', { class: 'sort-mark', 'aria-hidden': 'true' }));
+      button.addEventListener('click', () => this.cycleSort(column.id));
+      cell.append(button);
+    } else {
+      cell.append(column.label);
+    }
+    this.headers.set(column.id, cell);
+    return cell;
+  }
+
+  private cycleSort(column: string): void {
+    let direction: SortDirection | undefined = 'ascending';
+    if (this.sort?.column === column) direction = this.sort.direction === 'ascending' ? 'descending' : undefined;
+    this.showSort(direction ? column : undefined, direction);
+    this.options.onSort?.(column, direction);
+  }
+
+  private select(position: number): void {
+    if (this.items.length === 0) return;
+    this.selected = Math.max(0, Math.min(this.items.length - 1, position));
+    this.scrollToPosition(this.selected);
+    this.render();
+    this.options.onSelect?.(this.selectedItem());
+  }
+
+  private pageRows(): number {
+    return Math.max(1, Math.floor(this.body.clientHeight / ROW_HEIGHT) - 1);
+  }
+
+  private onKey(event: KeyboardEvent): void {
+    if (event.target !== this.element || event.altKey || event.ctrlKey || event.metaKey) return;
+    const current = this.selected < 0 ? -1 : this.selected;
+    const moves: Record<string, number> = {
+      ArrowDown: current + 1,
+      ArrowUp: Math.max(0, current - 1),
+      PageDown: current + this.pageRows(),
+      PageUp: current - this.pageRows(),
+      Home: 0,
+      End: this.items.length - 1,
+    };
+    const target = moves[event.key];
+    if (target === undefined) return;
+    event.preventDefault();
+    this.select(target);
+  }
+
+  private scrollToPosition(position: number): void {
+    const top = position * ROW_HEIGHT;
+    const view = this.body.clientHeight;
+    if (top < this.body.scrollTop) this.body.scrollTop = top;
+    else if (top + ROW_HEIGHT > this.body.scrollTop + view) this.body.scrollTop = top + ROW_HEIGHT - view;
+  }
+
+  private scheduleRender(): void {
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.render();
+    });
+  }
+
+  private render(): void {
+    const total = this.items.length;
+    // Before the first layout clientHeight is 0: render a screenful anyway.
+    const view = this.body.clientHeight || 800;
+    const first = Math.max(0, Math.floor(this.body.scrollTop / ROW_HEIGHT) - OVERSCAN);
+    const last = Math.min(total, Math.ceil((this.body.scrollTop + view) / ROW_HEIGHT) + OVERSCAN);
+    const count = Math.max(0, last - first);
+    while (this.rowPool.length < count) this.rowPool.push(this.newRow());
+    this.rowsLayer.replaceChildren(...this.rowPool.slice(0, count));
+    this.rowsLayer.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
+    for (let i = 0; i < count; i++) this.fillRow(this.rowPool[i]!, first + i);
+    const active = this.selected >= first && this.selected < last;
+    if (active) this.element.setAttribute('aria-activedescendant', `${this.idPrefix}-r${this.selected}`);
+    else this.element.removeAttribute('aria-activedescendant');
+  }
+
+  private newRow(): HTMLDivElement {
+    const row = h('div', { class: 'grid-row', role: 'row' });
+    for (const column of this.options.columns) {
+      row.append(h('div', { class: column.mono ? 'grid-cell mono' : 'grid-cell', role: 'gridcell' }));
+    }
+    return row;
+  }
+
+  private fillRow(row: HTMLDivElement, position: number): void {
+    const item = this.items[position]!;
+    row.id = `${this.idPrefix}-r${position}`;
+    row.dataset.position = String(position);
+    row.setAttribute('aria-rowindex', String(position + 2));
+    row.setAttribute('aria-selected', String(position === this.selected));
+    const cells = row.children;
+    this.options.columns.forEach((column, index) => {
+      const cell = cells[index] as HTMLElement;
+      const text = column.text(item);
+      if (cell.textContent !== text) {
+        cell.textContent = text;
+        cell.title = text;
+      }
+    });
+    const extra = this.options.rowAttributes?.(item);
+    for (const name of this.extraAttributeNames) if (!extra || !(name in extra)) row.removeAttribute(name);
+    if (extra) {
+      for (const [name, value] of Object.entries(extra)) {
+        this.extraAttributeNames.add(name);
+        row.setAttribute(name, value);
+      }
+    }
+  }
+}
