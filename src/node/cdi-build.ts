@@ -76,7 +76,8 @@ class MountSet {
 
   add(containerPath: string, inRootPath: string, options: string[]): void {
     if (!isCleanPath(containerPath) || !isCleanPath(inRootPath)) {
-      this.warnings.push(`skipped ${inRootPath}: not a clean absolute path`);
+      const warning = `skipped ${isCleanPath(inRootPath) ? containerPath : inRootPath}: not a clean absolute path`;
+      if (!this.warnings.includes(warning)) this.warnings.push(warning);
       return;
     }
     if (this.claimed.has(containerPath)) return;
@@ -93,17 +94,42 @@ function linkNames(lib: DriverLibrary): string[] {
   return names;
 }
 
-function addLibrary(mounts: MountSet, lib: DriverLibrary, resolveDir: (dir: string) => string): void {
+/** The directory the host's linker found a library in (its cache entry's), resolved inside the root. */
+function cacheDirOf(lib: DriverLibrary, resolveDir: (dir: string) => string): string | null {
+  return lib.cachePath && isCleanPath(lib.cachePath) ? resolveDir(dirOf(lib.cachePath)) : null;
+}
+
+/**
+ * Per ABI, the directory most of the driver's cache entries are in (e.g. /usr/lib/x86_64-linux-gnu):
+ * where libraries found beside them (not in the cache) get their soname too.
+ */
+function linkerDirsByArch(libraries: DriverLibrary[], resolveDir: (dir: string) => string): Map<string, string> {
+  const counts = new Map<string, Map<string, number>>();
+  for (const lib of libraries) {
+    const dir = cacheDirOf(lib, resolveDir);
+    if (!dir) continue;
+    const perArch = counts.get(lib.arch) ?? new Map<string, number>();
+    perArch.set(dir, (perArch.get(dir) ?? 0) + 1);
+    counts.set(lib.arch, perArch);
+  }
+  const dirs = new Map<string, string>();
+  for (const [arch, perArch] of counts) {
+    dirs.set(arch, [...perArch].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0]);
+  }
+  return dirs;
+}
+
+function addLibrary(mounts: MountSet, lib: DriverLibrary, resolveDir: (dir: string) => string, archDirs: Map<string, string>): void {
   mounts.add(lib.path, lib.path, READ_ONLY_BIND);
   const ownDir = dirOf(lib.path);
-  // The directory the host's linker found it in (the cache entry's), when that is another directory.
-  const cacheDir = lib.cachePath && isCleanPath(lib.cachePath) ? resolveDir(dirOf(lib.cachePath)) : null;
-  const linkerDir = cacheDir && cacheDir !== ownDir ? cacheDir : null;
   for (const name of linkNames(lib)) mounts.add(`${ownDir}/${name}`, lib.path, READ_ONLY_BIND);
-  if (linkerDir) {
+  const linkerDir = cacheDirOf(lib, resolveDir) ?? archDirs.get(lib.arch) ?? null;
+  if (linkerDir && linkerDir !== ownDir) {
     const names = new Set([lib.soname && !lib.soname.includes('/') ? lib.soname : lib.name, ...linkNames(lib)]);
     for (const name of names) mounts.add(`${linkerDir}/${name}`, lib.path, READ_ONLY_BIND);
   }
+  // libvdpau loads drivers by path from <libdir>/vdpau, not through the linker's search.
+  if (linkerDir && lib.soname?.startsWith('libvdpau_')) mounts.add(`${linkerDir}/vdpau/${lib.soname}`, lib.path, READ_ONLY_BIND);
 }
 
 function deviceNode(root: string, path: string): CdiDeviceNode {
@@ -119,7 +145,8 @@ function orderedGpus(gpus: GpuInfo[]): GpuInfo[] {
 function sharedEdits(discovery: DriverDiscovery, resolveDir: (dir: string) => string, warnings: string[]): CdiContainerEdits {
   const { root } = discovery;
   const mounts = new MountSet(root, warnings);
-  for (const lib of discovery.libraries) addLibrary(mounts, lib, resolveDir);
+  const archDirs = linkerDirsByArch(discovery.libraries, resolveDir);
+  for (const lib of discovery.libraries) addLibrary(mounts, lib, resolveDir, archDirs);
   for (const bin of discovery.binaries) mounts.add(bin.linkPath, bin.path, READ_ONLY_BIND);
   for (const fw of discovery.firmware) mounts.add(fw.path, fw.path, READ_ONLY_BIND);
   for (const ipc of discovery.ipc) mounts.add(ipc.path, ipc.path, ipc.kind === 'mps' ? PIPE_DIR_BIND : SOCKET_BIND);

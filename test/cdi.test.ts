@@ -1,0 +1,177 @@
+// The CDI spec builder and generator on Debian-shaped driver roots (gcc-built libraries, real
+// ldconfig cache, mknod device nodes), every spec checked by the strict validator.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CdiSpec } from '../src/core/cdi-types.js';
+import { validateCdiSpec } from '../src/core/cdi-validate.js';
+import { toYaml } from '../src/core/cdi-yaml.js';
+import { buildCdiSpec, CdiSpecError, READ_ONLY_BIND } from '../src/node/cdi-build.js';
+import { resolveDirInRoot } from '../src/node/cdi-resolve.js';
+import { allMounts, discoveryFromBuiltRoot, expectedMounts, gpusByIndex, realInRoot } from './helpers/cdi-expect.js';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+
+const hasPythonYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
+
+function expectValid(spec: CdiSpec): void {
+  const { problems } = validateCdiSpec(spec);
+  expect(problems).toEqual([]);
+}
+
+describe('buildCdiSpec on a Debian 535 root', () => {
+  let built: DriverRoot;
+  let spec: CdiSpec;
+  let warnings: string[];
+  beforeAll(async () => {
+    built = await buildDriverRoot({ gpus: 3 });
+    ({ spec, warnings } = buildCdiSpec(discoveryFromBuiltRoot(built), { resolveDir: (d) => resolveDirInRoot(built.root, d) }));
+  });
+  afterAll(() => built?.cleanup());
+
+  it('is a valid spec at the lowest version that covers it (0.5.0: GPU indexes as names)', () => {
+    expectValid(spec);
+    expect(spec.cdiVersion).toBe('0.5.0');
+    expect(spec.kind).toBe('nvidia.com/gpu');
+    expect(warnings).toEqual(built.devicesCreated ? [] : expect.any(Array));
+  });
+
+  it('has one device per GPU by index (PCI order) and by UUID, plus all', () => {
+    if (!built.devicesCreated) return; // without mknod there are no GPU nodes (see devicesSkipReason)
+    const gpus = gpusByIndex(built);
+    const names = spec.devices.map((d) => d.name);
+    expect(names).toEqual([...gpus.flatMap((g, i) => [String(i), g.uuid]), 'all']);
+    gpus.forEach((gpu, i) => {
+      for (const name of [String(i), gpu.uuid]) {
+        const device = spec.devices.find((d) => d.name === name)!;
+        expect(device.containerEdits.deviceNodes).toEqual([{ path: `/dev/nvidia${gpu.minor}`, hostPath: `${built.root}/dev/nvidia${gpu.minor}` }]);
+        expect(device.containerEdits.mounts).toBeUndefined();
+      }
+    });
+    const all = spec.devices.find((d) => d.name === 'all')!;
+    expect(all.containerEdits.deviceNodes!.map((n) => n.path).sort()).toEqual(gpus.map((g) => `/dev/nvidia${g.minor}`).sort());
+  });
+
+  it('gives every device the control nodes, not the MIG capability nodes', () => {
+    if (!built.devicesCreated) return;
+    const nodes = spec.containerEdits!.deviceNodes!;
+    expect(nodes.map((n) => n.path).sort()).toEqual(['/dev/nvidia-modeset', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidiactl']);
+    for (const node of nodes) expect(node.hostPath).toBe(built.root + node.path);
+  });
+
+  it('mounts every library (64- and 32-bit), soname link, binary and firmware file read-only from inside the root', () => {
+    const mounts = allMounts(spec);
+    const byTarget = new Map(mounts.map((m) => [m.containerPath, m]));
+    expect(byTarget.size).toBe(mounts.length); // one mount per container path
+    const want = expectedMounts(built);
+    expect(built.libraries.some((l) => l.bits === 32)).toBe(true);
+    for (const [containerPath, realPath] of want) {
+      const mount = byTarget.get(containerPath);
+      expect(mount, containerPath).toBeDefined();
+      expect(mount!.hostPath).toBe(built.root + realPath);
+      expect(mount!.options).toEqual(READ_ONLY_BIND);
+    }
+    for (const mount of mounts) {
+      // Every host path is a real file inside the root, never a link that leads out of it.
+      expect(realInRoot(built.root, mount.hostPath), mount.hostPath).toBe(mount.hostPath.slice(built.root.length));
+    }
+  });
+
+  it('puts soname links where the host linker found them, so no container ldconfig is needed', () => {
+    const byTarget = new Map(allMounts(spec).map((m) => [m.containerPath, m.hostPath]));
+    // Every driver library by its soname in the multiarch directory, also those not in the cache.
+    for (const lib of built.libraries) {
+      const multiarch = lib.abi === 'i386' ? '/usr/lib/i386-linux-gnu' : '/usr/lib/x86_64-linux-gnu';
+      expect(byTarget.get(`${multiarch}/${lib.soname}`), lib.soname).toBe(built.root + lib.path);
+      if (lib.name.startsWith('libvdpau_')) expect(byTarget.get(`${multiarch}/vdpau/${lib.soname}`)).toBe(built.root + lib.path);
+    }
+    const cuda = built.libraries.find((l) => l.name.startsWith('libcuda.so.') && l.bits === 64)!;
+    expect(byTarget.get('/usr/lib/x86_64-linux-gnu/libcuda.so')).toBe(built.root + cuda.path);
+    const glx = built.libraries.find((l) => l.name.startsWith('libGLX_nvidia.so.') && l.bits === 64)!;
+    expect(byTarget.get('/usr/lib/x86_64-linux-gnu/libGLX_indirect.so.0')).toBe(built.root + glx.path);
+    // The cache says /lib/...; on a merged-/usr root that is the same directory, mounted once.
+    expect([...byTarget.keys()].filter((p) => p.startsWith('/lib/'))).toEqual([]);
+  });
+
+  it('mounts IPC paths without exec', () => {
+    const byTarget = new Map(allMounts(spec).map((m) => [m.containerPath, m]));
+    for (const ipc of built.ipc) {
+      const mount = byTarget.get(ipc.path)!;
+      expect(mount.hostPath).toBe(built.root + ipc.path);
+      expect(mount.options).toContain('noexec');
+      expect(mount.options).toContain('bind');
+    }
+  });
+
+  it('writes YAML that a YAML 1.1 reader turns back into the same spec', () => {
+    if (!hasPythonYaml) return; // python3-yaml is the independent reader; absent here
+    const text = toYaml(spec);
+    const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
+    expect(JSON.parse(parsed)).toEqual(JSON.parse(JSON.stringify(spec)));
+  });
+});
+
+describe('buildCdiSpec choices and refusals', () => {
+  let built: DriverRoot;
+  beforeAll(async () => {
+    built = await buildDriverRoot({ gpus: 2, i386: false, strays: undefined });
+  });
+  afterAll(() => built?.cleanup());
+
+  it('leaves out a GPU without a node, keeping the other indexes', () => {
+    if (!built.devicesCreated) return;
+    const discovery = discoveryFromBuiltRoot(built);
+    const first = gpusByIndex(built)[0]!;
+    discovery.gpus = discovery.gpus.map((g) => (g.busId === first.busId ? { ...g, devicePath: null } : g));
+    const { spec, warnings } = buildCdiSpec(discovery);
+    expectValid(spec);
+    expect(spec.devices.map((d) => d.name)).toEqual(['1', gpusByIndex(built)[1]!.uuid, 'all']);
+    expect(warnings.join('\n')).toMatch(new RegExp(`GPU 0 \\(${first.busId}\\) left out`));
+    // Its node is still a GPU node of the root: reachable through 'all' only.
+    expect(spec.devices.at(-1)!.containerEdits.deviceNodes!.map((n) => n.path)).toContain(`/dev/nvidia${first.minor}`);
+  });
+
+  it('with no GPU nodes, device all carries the driver files itself', () => {
+    const discovery = discoveryFromBuiltRoot(built);
+    discovery.gpus = [];
+    discovery.devices = discovery.devices.filter((d) => d.kind !== 'gpu');
+    const { spec, warnings } = buildCdiSpec(discovery);
+    expectValid(spec);
+    expect(spec.devices.map((d) => d.name)).toEqual(['all']);
+    expect(spec.containerEdits).toBeUndefined();
+    expect(spec.devices[0]!.containerEdits.mounts!.length).toBeGreaterThan(built.libraries.length);
+    expect(warnings).toContain('no GPU device nodes found: device "all" has the driver files and control nodes only');
+  });
+
+  it('omits hostPath on nodes for the root /', () => {
+    const discovery = discoveryFromBuiltRoot(built);
+    discovery.root = '/';
+    const { spec } = buildCdiSpec(discovery);
+    for (const node of [...(spec.containerEdits?.deviceNodes ?? []), ...spec.devices.flatMap((d) => d.containerEdits.deviceNodes ?? [])]) {
+      expect(node.hostPath).toBeUndefined();
+    }
+    for (const mount of allMounts(spec)) expect(mount.hostPath.startsWith(built.root)).toBe(false);
+  });
+
+  it('refuses a bad kind, a kind that needs 0.6.0 unless asked, and a too old cdiVersion', () => {
+    const discovery = discoveryFromBuiltRoot(built);
+    expect(() => buildCdiSpec(discovery, { kind: 'nvidia.com' })).toThrow(CdiSpecError);
+    expect(() => buildCdiSpec(discovery, { kind: 'nvidia.com/gpu.v2' })).toThrow(/needs cdiVersion 0\.6\.0, newer than 0\.5\.0/);
+    const { spec } = buildCdiSpec(discovery, { kind: 'nvidia.com/gpu.v2', cdiVersion: '0.6.0' });
+    expect(spec.cdiVersion).toBe('0.6.0');
+    expectValid(spec);
+    expect(() => buildCdiSpec(discovery, { cdiVersion: '0.4.0' })).toThrow(/cdiVersion 0\.4\.0 is too old for this spec: it needs 0\.5\.0/);
+    expect(() => buildCdiSpec(discovery, { cdiVersion: '9.9.9' })).toThrow(/unknown cdiVersion/);
+  });
+
+  it('never lets an unclean path into a spec', () => {
+    const discovery = discoveryFromBuiltRoot(built);
+    discovery.libraries.push({ ...discovery.libraries[0]!, path: '/usr/lib/../../etc/shadow' });
+    discovery.firmware.push({ path: 'relative/fw.bin' });
+    const { spec, warnings } = buildCdiSpec(discovery);
+    expectValid(spec);
+    expect(allMounts(spec).some((m) => m.hostPath.includes('..') || m.containerPath.includes('relative'))).toBe(false);
+    expect(warnings.filter((w) => w.includes('not a clean absolute path')).sort()).toEqual([
+      'skipped /usr/lib/../../etc/shadow: not a clean absolute path',
+      'skipped relative/fw.bin: not a clean absolute path',
+    ]);
+  });
+});
