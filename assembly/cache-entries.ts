@@ -1,0 +1,129 @@
+// Entry tables: every key and value is bounds-checked and NUL-scanned here, so the host can
+// read name and path as (offset, length) pairs without touching the bytes.
+import { ERR_STRING_OUT_OF_RANGE, ERR_STRING_UNTERMINATED, NONE, ORDER_BIG } from './cache-read';
+import { ENTRY_WORDS, HWCAP_WORDS, fail } from './cache-result';
+import { scanNul } from './cache-scan';
+
+/**
+ * New-format entries (24 bytes each) of the header at `at`, written to `out` as ENTRY_WORDS
+ * words: flags, nameOff, nameLen, pathOff, pathLen, osversion, hwcapLo, hwcapHi.
+ */
+export function parseEntries(base: usize, size: u64, at: u64, count: u32, order: i32, out: usize): i32 {
+  const end = base + <usize>size;
+  const strings = base + <usize>at;
+  const room = size - at;
+  const big = order == ORDER_BIG;
+  let entry = base + <usize>at + 48;
+  for (let i: u32 = 0; i < count; i++) {
+    let flags = load<u32>(entry);
+    let key = load<u32>(entry, 4);
+    let value = load<u32>(entry, 8);
+    let osversion = load<u32>(entry, 12);
+    let hwcapLo = load<u32>(entry, 16);
+    let hwcapHi = load<u32>(entry, 20);
+    if (big) {
+      flags = bswap<u32>(flags);
+      key = bswap<u32>(key);
+      value = bswap<u32>(value);
+      osversion = bswap<u32>(osversion);
+      // A big-endian u64 stores its high word first.
+      const high = bswap<u32>(hwcapLo);
+      hwcapLo = bswap<u32>(hwcapHi);
+      hwcapHi = high;
+    }
+    const fieldAt = <u64>(entry - base);
+    if (<u64>key >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 4, i, key);
+    if (<u64>value >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 8, i, value);
+    const path = strings + <usize>value;
+    const pathEnd = scanNul(path);
+    if (pathEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(path - base), i, value);
+    const name = strings + <usize>key;
+    // ldconfig shares tails: the name is usually the end of the path, which ends at a known NUL.
+    let nameEnd = pathEnd;
+    if (name < path || name > pathEnd) {
+      nameEnd = scanNul(name);
+      if (nameEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(name - base), i, key);
+    }
+    store<u32>(out, flags);
+    store<u32>(out, <u32>(name - base), 4);
+    store<u32>(out, <u32>(nameEnd - name), 8);
+    store<u32>(out, <u32>(path - base), 12);
+    store<u32>(out, <u32>(pathEnd - path), 16);
+    store<u32>(out, osversion, 20);
+    store<u32>(out, hwcapLo, 24);
+    store<u32>(out, hwcapHi, 28);
+    out += <usize>ENTRY_WORDS << 2;
+    entry += 24;
+  }
+  return 0;
+}
+
+/** Old-format entries (12 bytes each, strings after the array), same output records. */
+export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, out: usize): i32 {
+  const end = base + <usize>size;
+  const stringsAt = 16 + (<u64>count) * 12;
+  const strings = base + <usize>stringsAt;
+  const room = size - stringsAt;
+  const big = order == ORDER_BIG;
+  let entry = base + 16;
+  for (let i: u32 = 0; i < count; i++) {
+    let flags = load<u32>(entry);
+    let key = load<u32>(entry, 4);
+    let value = load<u32>(entry, 8);
+    if (big) {
+      flags = bswap<u32>(flags);
+      key = bswap<u32>(key);
+      value = bswap<u32>(value);
+    }
+    const fieldAt = <u64>(entry - base);
+    if (<u64>key >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 4, i, key);
+    if (<u64>value >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 8, i, value);
+    const path = strings + <usize>value;
+    const pathEnd = scanNul(path);
+    if (pathEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(path - base), i, value);
+    const name = strings + <usize>key;
+    let nameEnd = pathEnd;
+    if (name < path || name > pathEnd) {
+      nameEnd = scanNul(name);
+      if (nameEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(name - base), i, key);
+    }
+    store<u32>(out, flags);
+    store<u32>(out, <u32>(name - base), 4);
+    store<u32>(out, <u32>(nameEnd - name), 8);
+    store<u32>(out, <u32>(path - base), 12);
+    store<u32>(out, <u32>(pathEnd - path), 16);
+    store<u64>(out, 0, 20);
+    store<u32>(out, 0, 28);
+    out += <usize>ENTRY_WORDS << 2;
+    entry += 12;
+  }
+  return 0;
+}
+
+/**
+ * The glibc-hwcaps names: for each index of the array at `arrayAt`, the name resolved from the
+ * new header at `headerAt` (what the writer meant) and from the file start (what glibc's
+ * readers do; the same in new-format files). Records: truthOff, truthLen, glibcOff, glibcLen,
+ * NONE/0 where the string index is out of range. A name without a NUL runs to the end.
+ */
+export function resolveHwcaps(base: usize, size: u64, headerAt: u64, arrayAt: u32, count: u32, order: i32, out: usize): void {
+  for (let i: u32 = 0; i < count; i++) {
+    let index = load<u32>(base + <usize>arrayAt + (<usize>i << 2));
+    if (order == ORDER_BIG) index = bswap<u32>(index);
+    const truth = headerAt + <u64>index;
+    writeName(base, size, truth, out);
+    writeName(base, size, <u64>index, out + 8);
+    out += <usize>HWCAP_WORDS << 2;
+  }
+}
+
+@inline function writeName(base: usize, size: u64, offset: u64, out: usize): void {
+  if (offset >= size) {
+    store<u32>(out, NONE);
+    store<u32>(out, 0, 4);
+    return;
+  }
+  const start = base + <usize>offset;
+  store<u32>(out, <u32>offset);
+  store<u32>(out, <u32>(scanNul(start) - start), 4);
+}

@@ -1,0 +1,101 @@
+// Finding the NUL that ends a string: 16 bytes per step with v128 compares.
+//
+// Loads start below the end of the input and may read up to 15 bytes past it, into the 64
+// bytes of slack memory.ts keeps after the input; a NUL found there does not count.
+//
+// Hostile caches can point thousands of keys at one long NUL-free run, which would make plain
+// scanning quadratic. A scan that goes past SCAN_LIMIT bytes therefore builds, once per parse,
+// a table holding for every 64-byte block the offset of the first NUL at or after its start
+// (one backward pass over the input), and answers from it in O(1) from then on.
+import { ensureMemory } from './memory';
+
+const SCAN_LIMIT: usize = 512;
+const BLOCK_SHIFT: usize = 6;
+const BLOCK: usize = 1 << BLOCK_SHIFT;
+
+let scanBase: usize = 0;
+let scanEnd: usize = 0;
+/** Where the block table may be built (after the result table); 0 = not built yet. */
+let tableArea: usize = 0;
+let table: usize = 0;
+
+/** Prepares scanning of [base, base + size); `area` is free memory for the block table. */
+export function beginScan(base: usize, size: u64, area: usize): void {
+  scanBase = base;
+  scanEnd = base + <usize>size;
+  tableArea = (area + 7) & ~(<usize>7);
+  table = 0;
+}
+
+/** Bitmask of the NUL bytes among the 16 at `at`. */
+@inline function nulMask(at: usize): i32 {
+  return i8x16.bitmask(i8x16.eq(v128.load(at), i8x16.splat(0)));
+}
+
+/** Address of the first NUL in [from, scanEnd), or scanEnd when there is none. */
+@inline export function scanNul(from: usize): usize {
+  const end = scanEnd;
+  const limit = end - from > SCAN_LIMIT ? from + SCAN_LIMIT : end;
+  let at = from;
+  while (at < limit) {
+    const mask = nulMask(at);
+    if (mask != 0) {
+      const hit = at + <usize>ctz<i32>(mask);
+      return hit < end ? hit : end;
+    }
+    at += 16;
+  }
+  if (at >= end) return end;
+  return scanLong(at);
+}
+
+/** Continues a scan that found no NUL in its first SCAN_LIMIT bytes ([.., at) is NUL-free). */
+function scanLong(at: usize): usize {
+  const end = scanEnd;
+  if (table == 0 && !buildTable()) {
+    // No memory for the table: plain scanning is still correct.
+    while (at < end) {
+      const mask = nulMask(at);
+      if (mask != 0) {
+        const hit = at + <usize>ctz<i32>(mask);
+        return hit < end ? hit : end;
+      }
+      at += 16;
+    }
+    return end;
+  }
+  // Finish up to the next block start by hand, then read the table.
+  const offset = at - scanBase;
+  const nextBlock = (offset + BLOCK - 1) >> BLOCK_SHIFT;
+  const stop = scanBase + (nextBlock << BLOCK_SHIFT);
+  while (at < stop && at < end) {
+    if (load<u8>(at) == 0) return at;
+    at++;
+  }
+  if (at >= end) return end;
+  return scanBase + <usize>load<u32>(table + (nextBlock << 2));
+}
+
+function buildTable(): bool {
+  const size = scanEnd - scanBase;
+  const blocks = (size + BLOCK - 1) >> BLOCK_SHIFT;
+  if (!ensureMemory(tableArea + (blocks << 2))) return false;
+  table = tableArea;
+  let next = <u32>size;
+  let block = blocks;
+  while (block > 0) {
+    block--;
+    const start = scanBase + (block << BLOCK_SHIFT);
+    const stop = min<usize>(start + BLOCK, scanEnd);
+    for (let at = start; at < stop; at += 16) {
+      const mask = nulMask(at);
+      if (mask != 0) {
+        const hit = at + <usize>ctz<i32>(mask);
+        if (hit < stop) next = <u32>(hit - scanBase);
+        break;
+      }
+    }
+    store<u32>(table + (block << 2), next);
+  }
+  return true;
+}

@@ -1,0 +1,11 @@
+// ldcache, browser-safe entry: parse glibc's ld.so.cache with the wasm core, print it the way
+// `ldconfig -p` does, or turn it into JSON. Node-only helpers (files, drivers) are in `ldcache/node`.
+export { parseLdCache, parseLdCacheInPlace, type ParseOptions } from './core/parse.js';
+export { createLdCacheParser, parseLdCacheStream, type LdCacheParser, type StreamParseOptions } from './core/stream.js';
+export { formatLdconfig, formatLdconfigBytes, type FormatLdconfigOptions } from './core/format-ldconfig.js';
+export { cacheToJSON, entryToJSON, hwcapHex, type CacheJSON, type EntryJSON } from './core/json.js';
+export { ParsedLdCache, type EntryTable } from './core/ldcache.js';
+export { archBits, archName, cacheFamily, requiredText, typeText, osAbiText, type CacheFamily, type GlibcVersion } from './core/abi.js';
+export { init } from './core/wasm.js';
+export { LdCacheError, type LdCacheErrorCode } from './core/errors.js';
+export type { ByteOrder, CacheFormat, LdCache, LdCacheEntry } from './core/types.js';

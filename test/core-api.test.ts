@@ -1,0 +1,117 @@
+// The browser-safe core API on caches written by the real ldconfig: every layout, the model,
+// `ldconfig -p` byte for byte, JSON, reading files, and the wasm input region's evict-on-reuse.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheToJSON, entryToJSON, formatLdconfig, formatLdconfigBytes, LdCacheError, parseLdCache } from '../src/index.js';
+import { readLdCache } from '../src/node/read-cache.js';
+import { canBuildCaches, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+
+const reason = canBuildCaches ? '' : 'needs gcc and ldconfig';
+
+describe.skipIf(!canBuildCaches)(`caches written by ldconfig ${reason}`, () => {
+  let root: TempRoot;
+  beforeAll(() => {
+    root = makeRoot([
+      { dir: '/lib', soname: 'libfoo.so.1' },
+      { dir: '/lib', soname: 'libbar.so.2' },
+      { dir: '/usr/lib', soname: 'libbaz.so.3' },
+      { dir: '/lib/glibc-hwcaps/x86-64-v3', soname: 'libfoo.so.1' },
+      { dir: '/lib/glibc-hwcaps/x86-64-v4', soname: 'libbar.so.2' },
+    ]);
+  });
+  afterAll(() => root.cleanup());
+
+  for (const format of ['new', 'compat', 'old'] as const) {
+    it(`${format}: formatLdconfigBytes equals the real ldconfig -p byte for byte`, () => {
+      const file = root.cache(format);
+      const real = ldconfigPrint(file);
+      expect(real.status).toBe(0);
+      const cache = readLdCache(file);
+      expect(cache.format).toBe(format);
+      expect(cache.byteOrder).toBe('little');
+      expect(Buffer.from(formatLdconfigBytes(cache, file)).equals(real.stdout)).toBe(true);
+      expect(formatLdconfig(cache, file)).toBe(real.stdout.toString('utf8'));
+    });
+  }
+
+  it('the model: names, paths, flags, arch, hwcaps names resolved the true way', () => {
+    const file = root.cache('compat');
+    const cache = parseLdCache(readFileSync(file), { file });
+    expect(cache.count).toBe(5);
+    expect(cache.entries.length).toBe(5);
+    expect(cache.hwcapDirs).toEqual(['x86-64-v3', 'x86-64-v4']);
+    expect(cache.generator).toMatch(/^ldconfig .* release version \d+\.\d+/);
+    const byPath = new Map(cache.entries.map((e) => [e.path, e]));
+    const v3 = byPath.get('/lib/glibc-hwcaps/x86-64-v3/libfoo.so.1')!;
+    expect(v3.name).toBe('libfoo.so.1');
+    // glibc prints "" here (compat quirk); the model gives the truth.
+    expect(v3.hwcapName).toBe('x86-64-v3');
+    expect(v3.hwcap >> 62n).toBe(1n);
+    const plain = byPath.get('/usr/lib/libbaz.so.3')!;
+    expect(plain).toMatchObject({ name: 'libbaz.so.3', flags: 0x303, type: 3, required: 0x300, arch: 'x86-64', bits: 64, hwcap: 0n, hwcapName: undefined });
+    // Offsets address the parsed bytes.
+    const bytes = readFileSync(file);
+    expect(bytes.subarray(plain.nameOffset, plain.nameOffset + plain.nameLength).toString()).toBe('libbaz.so.3');
+    expect(bytes[plain.pathOffset + plain.pathLength]).toBe(0);
+    expect([...cache].map((e) => e.index)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('JSON: plain objects, hwcap as hex', () => {
+    const cache = readLdCache(root.cache('new'));
+    const json = cacheToJSON(cache);
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+    expect(json).toMatchObject({ format: 'new', byteOrder: 'little', count: 5, hwcapDirs: ['x86-64-v3', 'x86-64-v4'] });
+    const first = json.entries[0];
+    expect(first.hwcap).toMatch(/^0x4000000[0-3]00000000$/);
+    expect(first.hwcapName).toBe('x86-64-v3');
+    expect(entryToJSON(cache.entries[4])).toEqual(json.entries[4]);
+    expect(JSON.stringify(cache.entries[2])).toBe(JSON.stringify(json.entries[2]));
+  });
+
+  it('readLdCache({ root }) reads ROOT/etc/ld.so.cache', () => {
+    root.cache('new', 'etc/ld.so.cache');
+    const cache = readLdCache({ root: root.root });
+    expect(cache.count).toBe(5);
+    expect(cache.file).toBe(`${root.root}/etc/ld.so.cache`);
+  });
+
+  it('a parse that reuses the input region leaves earlier caches intact (evict on reuse)', () => {
+    const a = readLdCache(root.cache('new', 'a.cache'));
+    const aText = formatLdconfig(a, 'a');
+    const aPaths = a.entries.map((e) => e.path);
+    const b = readLdCache(root.cache('old', 'b.cache'));
+    const c = parseLdCache(new Uint8Array(readFileSync(root.cache('compat', 'c.cache'))));
+    expect(formatLdconfig(a, 'a')).toBe(aText);
+    expect(a.entries.map((e) => e.nameBytes.length)).toEqual(a.entries.map((e) => e.name.length));
+    expect(a.entries.map((e) => e.path)).toEqual(aPaths);
+    expect(b.format).toBe('old');
+    expect(c.format).toBe('compat');
+    expect(formatLdconfig(b, 'b')).toBe(ldconfigPrint(root.cache('old', 'b.cache')).stdout.toString().replace("`" + `${root.root}/b.cache'`, "`b'"));
+  });
+});
+
+describe('errors', () => {
+  it('readLdCache on a missing file: READ_FAILED naming the file', () => {
+    const error = (() => {
+      try {
+        readLdCache('/nonexistent/ld.so.cache');
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(error).toBeInstanceOf(LdCacheError);
+    expect((error as LdCacheError).code).toBe('READ_FAILED');
+    expect((error as LdCacheError).describe()).toBe('/nonexistent/ld.so.cache: No such file or directory');
+  });
+
+  it('readLdCache on a directory: READ_FAILED, Is a directory', () => {
+    expect(() => readLdCache('/tmp')).toThrow(expect.objectContaining({ code: 'READ_FAILED', message: 'Is a directory' }));
+  });
+
+  it('bad magic and empty input', () => {
+    expect(() => parseLdCache(new TextEncoder().encode('glibc-ld.so.cache1.0' + '\0'.repeat(40)))).toThrow(
+      expect.objectContaining({ code: 'BAD_MAGIC', offset: 19 }),
+    );
+    expect(() => parseLdCache(new Uint8Array(0), { file: 'x' })).toThrow(expect.objectContaining({ code: 'EMPTY', file: 'x' }));
+  });
+});
