@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const APPLETS = ['sh', 'ls', 'cat', 'grep', 'readlink', 'touch', 'echo', 'env', 'head', 'wc', 'cmp', 'stat', 'test', 'cut', 'od', 'find', 'sort', 'true'];
+const APPLETS = ['sh', 'ls', 'cat', 'grep', 'readlink', 'touch', 'echo', 'env', 'head', 'wc', 'cmp', 'stat', 'test', 'cut', 'od', 'find', 'sort', 'true', 'sha256sum'];
 
 function which(cmd: string): string | null {
   const found = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });

@@ -1,0 +1,148 @@
+// A real engine takes the generated spec: Debian 12's Podman 4.3 runs a busybox container with
+// `--device nvidia.com/gpu=all` / `=0` / `=<UUID>` against a Debian-shaped driver root, and the
+// container sees the device nodes, the driver's files (same bytes, read-only) and the soname links.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CdiSpec } from '../src/core/cdi-types.js';
+import { validateCdiSpec } from '../src/core/cdi-validate.js';
+import { toYaml } from '../src/core/cdi-yaml.js';
+import { buildCdiSpec } from '../src/node/cdi-build.js';
+import { resolveDirInRoot } from '../src/node/cdi-resolve.js';
+import { discoveryFromBuiltRoot } from './helpers/cdi-expect.js';
+import { allMounts, expectedMounts, gpusByIndex, TRIPLET } from './helpers/cdi-expect.js';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { createPodmanHarness, podmanSkipReason, type PodmanHarness } from './helpers/podman.js';
+
+const skipReason = podmanSkipReason();
+if (skipReason) console.warn(`cdi-podman.test.ts skipped: ${skipReason}`);
+
+const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+/** `sha256sum` output as container path -> hash. */
+function hashes(output: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const match = /^([0-9a-f]{64})\s+(\/\S+)$/.exec(line);
+    if (match) map.set(match[2]!, match[1]!);
+  }
+  return map;
+}
+
+/** `ls -l` lines of character devices as path -> "major,minor". */
+function charDevices(output: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const line of output.split('\n')) {
+    const match = /^c[rwx-]{9}\s.*?\s(\d+),\s*(\d+)\s.*\s(\/dev\/\S+)$/.exec(line);
+    if (match) map.set(match[3]!, `${match[1]},${match[2]}`);
+  }
+  return map;
+}
+
+describe.skipIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () => {
+  let built: DriverRoot;
+  let podman: PodmanHarness;
+  let spec: CdiSpec;
+
+  beforeAll(async () => {
+    [built, podman] = await Promise.all([buildDriverRoot({ gpus: 2 }), createPodmanHarness()]);
+    if (!built.devicesCreated) throw new Error(`mknod refused as root: ${built.devicesSkipReason}`);
+    ({ spec } = buildCdiSpec(discoveryFromBuiltRoot(built), { resolveDir: (d) => resolveDirInRoot(built.root, d) }));
+    expect(validateCdiSpec(spec).problems).toEqual([]);
+    expect(spec.cdiVersion).toBe('0.5.0');
+    await writeFile(join(podman.specDir, 'nvidia.json'), JSON.stringify(spec, null, 2));
+  });
+  afterAll(async () => {
+    await podman?.cleanup();
+    await built?.cleanup();
+  });
+
+  const nodeListing = 'ls -l /dev/nvidia* /dev/nvidia-caps/* 2>/dev/null; true';
+
+  it('--device nvidia.com/gpu=all: every GPU node and control node, the files with their bytes, read-only, and the soname links', async () => {
+    const want = expectedMounts(built);
+    // Soname links also in the multiarch directory, where the linker looks by default.
+    for (const lib of built.libraries) want.set(`/usr/lib/${TRIPLET[lib.abi]}/${lib.soname}`, lib.path);
+    const paths = [...want.keys()];
+    const cuda = built.libraries.find((l) => l.name.startsWith('libcuda.so.') && l.bits === 64)!;
+    const cudaLink = `${cuda.path.slice(0, cuda.path.lastIndexOf('/'))}/libcuda.so.1`;
+    const script = [
+      nodeListing,
+      `sha256sum ${paths.join(' ')}`,
+      `ls -l ${cudaLink}`,
+      `if echo x > ${cuda.path}; then echo WRITE-OK; else echo WRITE-REFUSED; fi 2>&1`,
+      `grep ' ${cuda.path} ' /proc/mounts`,
+      `ls -l ${built.ipc.map((i) => i.path).join(' ')}`,
+      'env',
+    ].join('; ');
+    const result = await podman.run({ devices: ['nvidia.com/gpu=all'], script });
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+
+    const nodes = charDevices(result.stdout);
+    const wantNodes = new Map(
+      built.devices.filter((d) => !d.path.startsWith('/dev/nvidia-caps/')).map((d) => [d.path, `${d.major},${d.minor}`]),
+    );
+    expect(nodes).toEqual(wantNodes);
+
+    const seen = hashes(result.stdout);
+    for (const [containerPath, realPath] of want) {
+      expect(seen.get(containerPath), containerPath).toBe(sha256(built.root + realPath));
+    }
+    expect(result.stdout).toMatch(new RegExp(`^-r[-w]x.* ${cudaLink.replace(/\./g, '\\.')}$`, 'm'));
+    expect(result.stdout).toContain('WRITE-REFUSED');
+    expect(result.stdout).not.toContain('WRITE-OK');
+    expect(result.stdout).toMatch(new RegExp(` ${cuda.path.replace(/\./g, '\\.')} \\S+ ro,`));
+    expect(result.stdout).toMatch(/^s.* \/run\/nvidia-persistenced\/socket$/m);
+    expect(result.stdout).toMatch(/^NVIDIA_VISIBLE_DEVICES=void$/m);
+  });
+
+  it('--device nvidia.com/gpu=0 and =<UUID>: only that GPU node, plus the control nodes', async () => {
+    const gpus = gpusByIndex(built);
+    const controls = built.devices.filter((d) => !/^\/dev\/nvidia\d+$/.test(d.path) && !d.path.startsWith('/dev/nvidia-caps/'));
+    for (const [index, gpu] of gpus.entries()) {
+      for (const device of [`nvidia.com/gpu=${index}`, `nvidia.com/gpu=${gpu.uuid}`]) {
+        const result = await podman.run({ devices: [device], script: nodeListing });
+        expect(result.code, `${device}: ${result.stderr}`).toBe(0);
+        const want = new Map([[`/dev/nvidia${gpu.minor}`, `195,${gpu.minor}`], ...controls.map((d): [string, string] => [d.path, `${d.major},${d.minor}`])]);
+        expect(charDevices(result.stdout), device).toEqual(want);
+      }
+    }
+  });
+
+  it('reads the same spec written as YAML', async () => {
+    await rm(join(podman.specDir, 'nvidia.json'));
+    await writeFile(join(podman.specDir, 'nvidia.yaml'), toYaml(spec));
+    try {
+      const gpu = gpusByIndex(built)[1]!;
+      const lib = allMounts(spec).find((m) => m.containerPath.endsWith('/libnvidia-ml.so.1'))!;
+      const result = await podman.run({ devices: ['nvidia.com/gpu=1'], script: `${nodeListing}; sha256sum ${lib.containerPath}` });
+      expect(result.code, result.stderr).toBe(0);
+      expect(charDevices(result.stdout).get(`/dev/nvidia${gpu.minor}`)).toBe(`195,${gpu.minor}`);
+      expect(charDevices(result.stdout).has('/dev/nvidia0')).toBe(gpu.minor === 0);
+      expect(hashes(result.stdout).get(lib.containerPath)).toBe(sha256(lib.hostPath));
+    } finally {
+      await rm(join(podman.specDir, 'nvidia.yaml'), { force: true });
+      await writeFile(join(podman.specDir, 'nvidia.json'), JSON.stringify(spec, null, 2));
+    }
+  });
+
+  it('rejects a spec with a field newer than it declares, as the validator predicts', async () => {
+    const bad = { ...spec, annotations: { 'example.com/x': 'y' } };
+    expect(validateCdiSpec(bad).problems.map((p) => p.where)).toEqual(['annotations']);
+    await writeFile(join(podman.specDir, 'nvidia.json'), JSON.stringify(bad));
+    try {
+      const result = await podman.run({ devices: ['nvidia.com/gpu=all'], script: 'true' });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(/unresolvable CDI devices/);
+    } finally {
+      await writeFile(join(podman.specDir, 'nvidia.json'), JSON.stringify(spec, null, 2));
+    }
+  });
+});
+
+describe.runIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () => {
+  it.skip(`skipped: ${skipReason}`, () => undefined);
+});
