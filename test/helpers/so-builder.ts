@@ -208,7 +208,7 @@ export function writeCacheWithLdconfig(options: LdconfigRootOptions): string {
   mkdirSync(join(root, 'etc'), { recursive: true });
   writeFileSync(join(root, 'etc', 'ld.so.conf'), dirs.map((d) => `${d}\n`).join(''));
   const result = runLdconfig(['-X', '-c', format, '-r', root, '-C', cacheFile, '-f', '/etc/ld.so.conf', ...extraArgs]);
-  if (result.status !== 0) throw new Error(`ldconfig failed (${result.status}): ${result.stderr.toString()}`);
+  if (result.status !== 0) throw new Error(`ldconfig -c ${format} -r ${root} failed (${result.status ?? result.signal}): ${result.stderr.toString()}`);
   return join(root, cacheFile);
 }
 
