@@ -79,6 +79,10 @@ export interface DriverDiscovery {
   root: string;
   driverVersion: string | null;
   versionSource: VersionSource | null;
+  /** Where library candidates came from: the root's ld.so.cache, or a scan of its library directories. */
+  librarySource: 'cache' | 'directories';
+  /** The ABIs whose libraries were selected, 64-bit first (e.g. `['x86-64', 'i386']`); [] when unknown. */
+  abis: string[];
   gpus: GpuInfo[];
   libraries: DriverLibrary[];
   binaries: DriverBinary[];

@@ -316,6 +316,11 @@ export async function buildDriverRoot(options: DriverRootOptions = {}): Promise<
       add(abi, real, soname);
       expect(abi, real, soname);
       if (!real.endsWith(soname)) await link(root, `${dirname(real)}/${soname}`, real.slice(real.lastIndexOf('/') + 1));
+      else if (dirname(real) !== multiarch) {
+        // libnvidia-api.so.1 reaches the linker path through the "nvidia" alternative.
+        await link(root, `/etc/alternatives/nvidia--${soname}-${t}`, real);
+        await link(root, `${multiarch}/${soname}`, `/etc/alternatives/nvidia--${soname}-${t}`);
+      }
     }
 
     // libglvnd: dispatch libraries in the multiarch dir, loaders diverted and reached through "glx".

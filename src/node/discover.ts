@@ -1,0 +1,109 @@
+// Driver discovery: exactly the files a container needs from the NVIDIA driver of a root (`/`,
+// a mounted host filesystem, /run/nvidia/driver, an unpacked image). Every path is resolved
+// inside the root as chroot would; every path returned is the path inside the root.
+import { resolve } from 'node:path';
+import { compareVersions, versionInName } from '../core/nvidia-libraries.js';
+import { collectCandidates } from './discover-candidates.js';
+import { besideCandidates, examine, pairFromExamined, select, type Examined, type Selection } from './discover-libraries.js';
+import type { DriverDiscovery, VersionSource } from './discovery-types.js';
+import { findBinaries } from './binaries.js';
+import { readDevices } from './devices.js';
+import { readKernelModuleVersion } from './driver-version.js';
+import { readFirmware } from './firmware.js';
+import { readGpus } from './gpus.js';
+import { findIpc } from './ipc.js';
+import { RootFs, hostPath } from './rootfs.js';
+
+export { hostPath };
+
+export interface DiscoverOptions {
+  /** The driver root (default `/`). */
+  root?: string;
+}
+
+const VERSION_LIBRARIES = [/^libcuda\.so/, /^libnvidia-ml\.so/];
+
+/**
+ * The driver version the libraries show: the real file name of the first libcuda (else
+ * libnvidia-ml) of the 64-bit ABI in cache order, the one the dynamic linker would load; else
+ * the most common version among all driver files.
+ */
+function libraryVersion(examined: readonly Examined[], bits64: string | null): { version: string; file: string } | null {
+  for (const pattern of VERSION_LIBRARIES) {
+    for (const wide of [true, false]) {
+      for (const e of examined) {
+        if (!pattern.test(e.candidate.name) || (wide && bits64 !== null && e.info.arch !== bits64)) continue;
+        const version = versionInName(e.name);
+        if (version) return { version, file: e.path };
+      }
+    }
+  }
+  const counts = new Map<string, { n: number; file: string }>();
+  for (const e of examined) {
+    const version = versionInName(e.name);
+    if (version) counts.set(version, { n: (counts.get(version)?.n ?? 0) + 1, file: e.path });
+  }
+  let best: [string, { n: number; file: string }] | null = null;
+  for (const entry of counts) {
+    if (!best || entry[1].n > best[1].n || (entry[1].n === best[1].n && compareVersions(entry[0], best[0]) > 0)) best = entry;
+  }
+  return best ? { version: best[0], file: best[1].file } : null;
+}
+
+export async function discoverDriver(options: DiscoverOptions = {}): Promise<DriverDiscovery> {
+  return discoverDriverSync(options);
+}
+
+/** The synchronous form (the work is all synchronous file system calls). */
+export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscovery {
+  const fs = new RootFs(options.root ?? '/');
+  const warnings: string[] = [];
+  const rejected: Selection['rejected'] = [];
+
+  const kernelVersion = readKernelModuleVersion(fs);
+  const { candidates, abis: cacheAbis, source } = collectCandidates(fs, warnings);
+  const examined = examine(fs, candidates, rejected);
+  const abis = cacheAbis ?? pairFromExamined(examined);
+  const fromLibraries = libraryVersion(examined, abis?.bits64 ?? null);
+
+  let driverVersion: string | null = kernelVersion;
+  let versionSource: VersionSource | null = kernelVersion ? 'proc' : null;
+  if (!driverVersion && fromLibraries) {
+    driverVersion = fromLibraries.version;
+    versionSource = 'libraries';
+  }
+  if (kernelVersion && fromLibraries && fromLibraries.version !== kernelVersion) {
+    warnings.push(
+      `Driver/library version mismatch: the kernel module is ${kernelVersion} but the libraries are ${fromLibraries.version} (${fromLibraries.file})`,
+    );
+  }
+
+  const selection: Selection = { libraries: [], rejected };
+  // Without a version nothing can be told apart: a root with driver files but no version is rare (no libcuda, no ml, no proc).
+  if (driverVersion) {
+    select(fs, examined, abis, driverVersion, selection, warnings);
+    const beside = besideCandidates(fs, selection.libraries, driverVersion);
+    select(fs, examine(fs, beside, rejected), abis, driverVersion, selection, warnings);
+  } else if (examined.length > 0) {
+    warnings.push('no driver version: neither /proc/driver/nvidia/version nor a versioned libcuda/libnvidia-ml file name');
+  }
+  selection.libraries.sort((a, b) => b.bits - a.bits || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+
+  const devices = readDevices(fs, warnings);
+  const gpus = readGpus(fs, warnings);
+  return {
+    root: resolve(options.root ?? '/'),
+    driverVersion,
+    versionSource,
+    librarySource: source,
+    abis: abis ? [abis.bits64, ...abis.bits32] : [],
+    gpus,
+    libraries: selection.libraries,
+    binaries: findBinaries(fs, warnings),
+    devices,
+    firmware: driverVersion ? readFirmware(fs, driverVersion) : [],
+    ipc: findIpc(fs),
+    rejected: selection.rejected,
+    warnings,
+  };
+}

@@ -1,0 +1,194 @@
+// Paths inside a root directory, resolved as chroot(2) would resolve them, without chroot:
+// component by component with lstat/readlink, absolute link targets re-rooted at the root,
+// `..` stopped at the root, at most 40 links followed. Files are opened only after their
+// resolution, with O_NOFOLLOW, and checked (fstat) to be the very inode that was resolved,
+// so a link swapped in between cannot lead outside the root.
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
+
+/** Linux's limit on links followed in one lookup (MAXSYMLINKS). */
+export const MAX_LINK_HOPS = 40;
+/** Components walked in one lookup before giving up (link targets can add many). */
+const MAX_STEPS = 4096;
+
+export type RootFsErrorCode = 'ENOENT' | 'ENOTDIR' | 'ELOOP' | 'ENAMETOOLONG' | 'ECHANGED' | 'ENOTREG' | 'EIO';
+
+export class RootFsError extends Error {
+  override readonly name = 'RootFsError';
+  constructor(
+    readonly code: RootFsErrorCode,
+    /** The path inside the root that was being resolved. */
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+export interface Resolved {
+  /** The path inside the root, every link resolved (absolute, normalized). */
+  path: string;
+  /** lstat of the final component (not a symlink unless `follow` was false). */
+  stats: Stats;
+  /** Number of links followed. */
+  hops: number;
+}
+
+/** The host path of `path` inside `root`: `..` cannot climb above the root. */
+export function hostPath(root: string, path: string): string {
+  const inside = posix.normalize(`/${path}`);
+  return inside === '/' ? root : posix.join(root, inside);
+}
+
+const split = (path: string): string[] => path.split('/').filter((part) => part !== '' && part !== '.');
+
+export class RootFs {
+  /** The root on this machine, itself resolved (the root is trusted; what is inside is not). */
+  readonly root: string;
+  private readonly cache = new Map<string, Resolved>();
+
+  constructor(root: string) {
+    this.root = realpathSync(posix.resolve(root));
+  }
+
+  hostPath(path: string): string {
+    return hostPath(this.root, path);
+  }
+
+  /**
+   * Resolves `path` inside the root. With `follow` false a final symlink is not followed.
+   * Directories met on the way are remembered for the life of this object.
+   */
+  resolve(path: string, follow = true): Resolved {
+    const key = `${follow ? 'F' : 'L'}${path}`;
+    const known = this.cache.get(key);
+    if (known) return known;
+    const resolved = this.walk(path, follow);
+    this.cache.set(key, resolved);
+    return resolved;
+  }
+
+  /** Like resolve, but null when the path does not exist (other errors still throw). */
+  tryResolve(path: string, follow = true): Resolved | null {
+    try {
+      return this.resolve(path, follow);
+    } catch (err) {
+      if (err instanceof RootFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return null;
+      throw err;
+    }
+  }
+
+  private walk(path: string, follow: boolean): Resolved {
+    const pending = split(path).reverse(); // a stack: next component last
+    const done: string[] = [];
+    let stats = lstatSync(this.root);
+    let hops = 0;
+    let steps = 0;
+    while (pending.length > 0) {
+      if (++steps > MAX_STEPS) throw new RootFsError('ENAMETOOLONG', path, 'path too long after following links');
+      const part = pending.pop()!;
+      if (part === '..') {
+        done.pop(); // at the root, `..` is the root
+        stats = lstatSync(this.hostPath(`/${done.join('/')}`));
+        continue;
+      }
+      const inside = `/${[...done, part].join('/')}`;
+      const prefix = pending.length > 0 ? this.cache.get(`F${inside}`) : undefined;
+      if (prefix && prefix.stats.isDirectory()) {
+        // A directory resolved before: continue from where it led.
+        done.length = 0;
+        done.push(...split(prefix.path));
+        stats = prefix.stats;
+        continue;
+      }
+      let current: Stats | undefined;
+      try {
+        current = lstatSync(this.hostPath(inside), { throwIfNoEntry: false });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTDIR') throw new RootFsError('ENOTDIR', path, `${`/${done.join('/')}`} is not a directory`);
+        if (code === 'ENAMETOOLONG') throw new RootFsError('ENAMETOOLONG', path, 'path too long');
+        throw new RootFsError('EIO', path, `cannot inspect ${inside}: ${(err as Error).message}`);
+      }
+      if (!current) throw new RootFsError('ENOENT', path, `no such file or directory (${inside} is missing)`);
+      if (current.isSymbolicLink() && (pending.length > 0 || follow)) {
+        if (++hops > MAX_LINK_HOPS) throw new RootFsError('ELOOP', path, `too many levels of symbolic links (more than ${MAX_LINK_HOPS})`);
+        const target = readlinkSync(this.hostPath(inside));
+        if (target === '') throw new RootFsError('ENOENT', path, `${inside} is an empty symbolic link`);
+        if (target.startsWith('/')) done.length = 0; // absolute targets start again at the root
+        pending.push(...split(target).reverse());
+        continue;
+      }
+      if (pending.length > 0 && !current.isDirectory()) throw new RootFsError('ENOTDIR', path, `${inside} is not a directory`);
+      done.push(part);
+      stats = current;
+      if (pending.length > 0) this.cache.set(`F${inside}`, { path: inside, stats, hops: 0 });
+    }
+    return { path: `/${done.join('/')}`, stats, hops };
+  }
+
+  /**
+   * Opens a regular file inside the root for reading. The returned fd is the inode `resolve`
+   * found: O_NOFOLLOW refuses a final link swapped in, fstat catches any other swap.
+   */
+  open(path: string): { fd: number; resolved: Resolved } {
+    const resolved = this.resolve(path);
+    if (!resolved.stats.isFile()) throw new RootFsError('ENOTREG', path, `${resolved.path} is not a regular file`);
+    let fd: number;
+    try {
+      fd = openSync(this.hostPath(resolved.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new RootFsError('ECHANGED', path, `${resolved.path} became a symbolic link while being opened`);
+      if (code === 'ENOENT') throw new RootFsError('ENOENT', path, `${resolved.path} disappeared while being opened`);
+      throw new RootFsError('EIO', path, `cannot open ${resolved.path}: ${(err as Error).message}`);
+    }
+    const opened = fstatSync(fd);
+    if (opened.ino !== resolved.stats.ino || opened.dev !== resolved.stats.dev || !opened.isFile()) {
+      closeSync(fd);
+      throw new RootFsError('ECHANGED', path, `${resolved.path} changed while being opened`);
+    }
+    return { fd, resolved };
+  }
+
+  /** Reads a whole (small) regular file inside the root; at most `limit` bytes. */
+  readFile(path: string, limit = 1 << 20): Buffer {
+    const { fd } = this.open(path);
+    try {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const chunk = Buffer.alloc(Math.min(65536, limit - total));
+        if (chunk.length === 0) break;
+        const n = readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        chunks.push(chunk.subarray(0, n));
+        total += n;
+      }
+      return Buffer.concat(chunks);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Text of a small file inside the root, or null when it does not exist or is not a file. */
+  readText(path: string, limit?: number): string | null {
+    try {
+      return this.readFile(path, limit).toString('utf8');
+    } catch (err) {
+      if (err instanceof RootFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENOTREG')) return null;
+      throw err;
+    }
+  }
+
+  /** Names in a directory inside the root (sorted), or [] when it does not exist. */
+  readdir(path: string): { dir: string; names: string[] } {
+    const resolved = this.tryResolve(path);
+    if (!resolved || !resolved.stats.isDirectory()) return { dir: resolved?.path ?? path, names: [] };
+    try {
+      return { dir: resolved.path, names: readdirSync(this.hostPath(resolved.path)).sort() };
+    } catch {
+      return { dir: resolved.path, names: [] };
+    }
+  }
+}
