@@ -91,6 +91,10 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
 
   const devices = readDevices(fs, warnings);
   const gpus = readGpus(fs, warnings);
+  const binaries = findBinaries(fs, warnings);
+  const firmware = driverVersion ? readFirmware(fs, driverVersion) : [];
+  const ipc = findIpc(fs);
+  for (const problem of fs.problems) if (!warnings.includes(problem)) warnings.push(problem);
   return {
     root: resolve(options.root ?? '/'),
     driverVersion,
@@ -99,10 +103,10 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
     abis: abis ? [abis.bits64, ...abis.bits32] : [],
     gpus,
     libraries: selection.libraries,
-    binaries: findBinaries(fs, warnings),
+    binaries,
     devices,
-    firmware: driverVersion ? readFirmware(fs, driverVersion) : [],
-    ipc: findIpc(fs),
+    firmware,
+    ipc,
     rejected: selection.rejected,
     warnings,
   };

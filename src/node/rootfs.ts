@@ -48,7 +48,15 @@ export class RootFs {
   private readonly cache = new Map<string, Resolved>();
 
   constructor(root: string) {
-    this.root = realpathSync(posix.resolve(root));
+    const given = posix.resolve(root);
+    let real: string;
+    try {
+      real = realpathSync(given);
+    } catch (err) {
+      throw new RootFsError('ENOENT', given, `cannot use as a root: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}`);
+    }
+    if (!lstatSync(real).isDirectory()) throw new RootFsError('ENOTDIR', given, 'cannot use as a root: not a directory');
+    this.root = real;
   }
 
   hostPath(path: string): string {
@@ -68,13 +76,26 @@ export class RootFs {
     return resolved;
   }
 
-  /** Like resolve, but null when the path does not exist (other errors still throw). */
+  /**
+   * Like resolve, but null when the path cannot be resolved. A missing path is quiet; other
+   * failures (link loops, over-long chains) are noted in `problems`.
+   */
   tryResolve(path: string, follow = true): Resolved | null {
     try {
       return this.resolve(path, follow);
     } catch (err) {
-      if (err instanceof RootFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return null;
-      throw err;
+      if (!(err instanceof RootFsError)) throw err;
+      this.note(err);
+      return null;
+    }
+  }
+
+  /** Failures other than "missing" met by the quiet lookups, one line each, in order. */
+  readonly problems: string[] = [];
+
+  private note(err: RootFsError): void {
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR' && err.code !== 'ENOTREG' && !this.problems.includes(err.message)) {
+      this.problems.push(err.message);
     }
   }
 
@@ -171,13 +192,14 @@ export class RootFs {
     }
   }
 
-  /** Text of a small file inside the root, or null when it does not exist or is not a file. */
+  /** Text of a small file inside the root, or null when it cannot be read (see `problems`). */
   readText(path: string, limit?: number): string | null {
     try {
       return this.readFile(path, limit).toString('utf8');
     } catch (err) {
-      if (err instanceof RootFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'ENOTREG')) return null;
-      throw err;
+      if (!(err instanceof RootFsError)) throw err;
+      this.note(err);
+      return null;
     }
   }
 
