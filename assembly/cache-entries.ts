@@ -6,72 +6,29 @@ import { scanNul } from './cache-scan';
 
 /**
  * New-format entries (24 bytes each) of the header at `at`, written to `out` as ENTRY_WORDS
- * words: flags, nameOff, nameLen, pathOff, pathLen, osversion, hwcapLo, hwcapHi.
+ * words: nameOff, nameLen, pathOff, pathLen. (flags, osversion and hwcap stay in the input,
+ * where the host reads them when asked: the table is half the size.)
  */
 export function parseEntries(base: usize, size: u64, at: u64, count: u32, order: i32, out: usize): i32 {
-  const end = base + <usize>size;
-  const strings = base + <usize>at;
-  const room = size - at;
-  const big = order == ORDER_BIG;
-  let entry = base + <usize>at + 48;
-  for (let i: u32 = 0; i < count; i++) {
-    let flags = load<u32>(entry);
-    let key = load<u32>(entry, 4);
-    let value = load<u32>(entry, 8);
-    let osversion = load<u32>(entry, 12);
-    let hwcapLo = load<u32>(entry, 16);
-    let hwcapHi = load<u32>(entry, 20);
-    if (big) {
-      flags = bswap<u32>(flags);
-      key = bswap<u32>(key);
-      value = bswap<u32>(value);
-      osversion = bswap<u32>(osversion);
-      // A big-endian u64 stores its high word first.
-      const high = bswap<u32>(hwcapLo);
-      hwcapLo = bswap<u32>(hwcapHi);
-      hwcapHi = high;
-    }
-    const fieldAt = <u64>(entry - base);
-    if (<u64>key >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 4, i, key);
-    if (<u64>value >= room) return fail(ERR_STRING_OUT_OF_RANGE, fieldAt + 8, i, value);
-    const path = strings + <usize>value;
-    const pathEnd = scanNul(path);
-    if (pathEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(path - base), i, value);
-    const name = strings + <usize>key;
-    // ldconfig shares tails: the name is usually the end of the path, which ends at a known NUL.
-    let nameEnd = pathEnd;
-    if (name < path || name > pathEnd) {
-      nameEnd = scanNul(name);
-      if (nameEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(name - base), i, key);
-    }
-    store<u32>(out, flags);
-    store<u32>(out, <u32>(name - base), 4);
-    store<u32>(out, <u32>(nameEnd - name), 8);
-    store<u32>(out, <u32>(path - base), 12);
-    store<u32>(out, <u32>(pathEnd - path), 16);
-    store<u32>(out, osversion, 20);
-    store<u32>(out, hwcapLo, 24);
-    store<u32>(out, hwcapHi, 28);
-    out += <usize>ENTRY_WORDS << 2;
-    entry += 24;
-  }
-  return 0;
+  return parseTable(base, size, at + 48, 24, at, count, order, out);
 }
 
 /** Old-format entries (12 bytes each, strings after the array), same output records. */
 export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, out: usize): i32 {
+  return parseTable(base, size, 16, 12, 16 + (<u64>count) * 12, count, order, out);
+}
+
+/** Entries of `stride` bytes from `first`, key at +4 and value at +8, strings from `stringsAt`. */
+@inline function parseTable(base: usize, size: u64, first: u64, stride: usize, stringsAt: u64, count: u32, order: i32, out: usize): i32 {
   const end = base + <usize>size;
-  const stringsAt = 16 + (<u64>count) * 12;
   const strings = base + <usize>stringsAt;
   const room = size - stringsAt;
   const big = order == ORDER_BIG;
-  let entry = base + 16;
+  let entry = base + <usize>first;
   for (let i: u32 = 0; i < count; i++) {
-    let flags = load<u32>(entry);
     let key = load<u32>(entry, 4);
     let value = load<u32>(entry, 8);
     if (big) {
-      flags = bswap<u32>(flags);
       key = bswap<u32>(key);
       value = bswap<u32>(value);
     }
@@ -82,20 +39,18 @@ export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, 
     const pathEnd = scanNul(path);
     if (pathEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(path - base), i, value);
     const name = strings + <usize>key;
+    // ldconfig (2.33+) shares tails: the name is usually the end of the path, whose NUL is known.
     let nameEnd = pathEnd;
     if (name < path || name > pathEnd) {
       nameEnd = scanNul(name);
       if (nameEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(name - base), i, key);
     }
-    store<u32>(out, flags);
-    store<u32>(out, <u32>(name - base), 4);
-    store<u32>(out, <u32>(nameEnd - name), 8);
-    store<u32>(out, <u32>(path - base), 12);
-    store<u32>(out, <u32>(pathEnd - path), 16);
-    store<u64>(out, 0, 20);
-    store<u32>(out, 0, 28);
+    store<u32>(out, <u32>(name - base));
+    store<u32>(out, <u32>(nameEnd - name), 4);
+    store<u32>(out, <u32>(path - base), 8);
+    store<u32>(out, <u32>(pathEnd - path), 12);
     out += <usize>ENTRY_WORDS << 2;
-    entry += 12;
+    entry += stride;
   }
   return 0;
 }

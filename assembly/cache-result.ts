@@ -3,9 +3,9 @@
 import { ensureMemory, resultBase } from './memory';
 import { NONE } from './cache-read';
 
-export const HEADER_WORDS: u32 = 20;
+export const HEADER_WORDS: u32 = 22;
 export const HWCAP_WORDS: u32 = 4;
-export const ENTRY_WORDS: u32 = 8;
+export const ENTRY_WORDS: u32 = 4;
 
 export const H_ERROR: u32 = 0;
 export const H_ERROR_OFFSET: u32 = 1;
@@ -27,6 +27,8 @@ export const H_ERROR_ENTRY: u32 = 16;
 export const H_ERROR_VALUE: u32 = 17;
 export const H_EXT_COUNT: u32 = 18;
 export const H_NEW_ALIGN: u32 = 19;
+export const H_RECORDS: u32 = 20;
+export const H_RECORD_SIZE: u32 = 21;
 
 export const FORMAT_OLD: u32 = 0;
 export const FORMAT_NEW: u32 = 1;

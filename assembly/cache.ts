@@ -12,8 +12,10 @@
 //            14 len_strings                  15 new header flags byte
 //            16 entry index of the error (NONE = none)              17 the offending value
 //            18 extension section count      19 compat: alignment the new header was found at (8 or 4)
+//            20 offset of the printed entry array               21 its record size (24 new, 12 old)
 //   hwcaps   4 words per glibc-hwcaps name: truthOff, truthLen, glibcOff, glibcLen (NONE, 0 = no name)
-//   entries  8 words per entry: flags, nameOff, nameLen, pathOff, pathLen, osversion, hwcapLo, hwcapHi
+//   entries  4 words per entry: nameOff, nameLen, pathOff, pathLen (flags, osversion and hwcap
+//            are read by the host from the entry array itself, only when asked)
 //
 // Every count and offset is checked with 64-bit arithmetic before use: no load leaves the input,
 // except 16-byte SIMD loads that may reach into the slack after it (see cache-scan.ts).
@@ -31,9 +33,9 @@ import {
   ERR_BAD_ENDIANNESS, ERR_EMPTY, ERR_OK, ERR_OUT_OF_MEMORY, ERR_TABLE_TRUNCATED, ERR_TOO_SHORT, NONE, ORDER_BIG, ORDER_LITTLE, readU32,
 } from './cache-read';
 import {
-  ENTRY_WORDS, FORMAT_COMPAT, FORMAT_NEW, FORMAT_OLD, HEADER_WORDS, HWCAP_WORDS, H_COUNT, H_ENTRIES, H_ERROR, H_EXT_COUNT, H_EXT_OFF,
+  FORMAT_COMPAT, FORMAT_NEW, FORMAT_OLD, HEADER_WORDS, HWCAP_WORDS, H_COUNT, H_ENTRIES, H_ERROR, H_EXT_COUNT, H_EXT_OFF,
   H_FLAGS_BYTE, H_FORMAT, H_GEN_LEN, H_GEN_OFF, H_HWCAPS, H_HWCAP_COUNT, H_LEN_STRINGS, H_NEW_ALIGN, H_NEW_HEADER, H_OLD_COUNT, H_ORDER,
-  H_STRING_BASE, fail, reserveWords, resetHeader, resultWords, setHeader, wordAddress,
+  H_RECORDS, H_RECORD_SIZE, H_STRING_BASE, fail, reserveWords, resetHeader, resultWords, setHeader, wordAddress,
 } from './cache-result';
 import { beginScan } from './cache-scan';
 
@@ -106,6 +108,8 @@ function parseOldOrCompat(base: usize, size: u64): i32 {
   setHeader(H_OLD_COUNT, count);
   setHeader(H_COUNT, count);
   setHeader(H_STRING_BASE, <u32>(OLD_HEADER + (<u64>count) * OLD_ENTRY));
+  setHeader(H_RECORDS, <u32>OLD_HEADER);
+  setHeader(H_RECORD_SIZE, <u32>OLD_ENTRY);
   const words = resultWords(0, count);
   if (!reserveWords(words)) return fail(ERR_OUT_OF_MEMORY, 0, NONE, 0);
   beginScan(base, size, wordAddress(<u32>words));
@@ -140,6 +144,8 @@ function parseNew(base: usize, size: u64, at: u64, format: u32): i32 {
   setHeader(H_FORMAT, format);
   setHeader(H_NEW_HEADER, <u32>at);
   setHeader(H_STRING_BASE, <u32>at);
+  setHeader(H_RECORDS, <u32>(at + NEW_HEADER));
+  setHeader(H_RECORD_SIZE, <u32>NEW_ENTRY);
   const flagsByte = load<u8>(base + <usize>at + 28);
   setHeader(H_FLAGS_BYTE, flagsByte);
   const order = newHeaderOrder(base, size, at);

@@ -2,7 +2,7 @@
 // bytes, so the output is built as bytes from the parsed input; formatLdconfig decodes it.
 import { DEFAULT_GLIBC, isHwcapsExtension, osAbiText, requiredText, typeText, type GlibcVersion } from './abi.js';
 import {
-  E_FLAGS, E_HWCAP_HI, E_HWCAP_LO, E_NAME_LENGTH, E_NAME_OFFSET, E_OSVERSION, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, ParsedLdCache,
+  E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, ParsedLdCache,
 } from './ldcache.js';
 import type { LdCache } from './types.js';
 
@@ -88,12 +88,12 @@ export function formatLdconfigBytes(cache: LdCache, displayName: string, options
   // The count is a signed int in glibc's printf.
   out.text(`${count | 0} libs found in cache \`${displayName}'\n`);
   for (let i = 0, record = start; i < count; i++, record += ENTRY_WORDS) {
-    const flags = words[record + E_FLAGS];
+    const flags = cache.flagsAt(i);
     out.write(TAB);
     out.write(input, words[record + E_NAME_OFFSET], words[record + E_NAME_LENGTH]);
     out.write(flagsText(flags & 0xffff));
-    const high = words[record + E_HWCAP_HI];
-    const low = words[record + E_HWCAP_LO];
+    const high = cache.hwcapHighAt(i);
+    const low = cache.hwcapLowAt(i);
     // glibc resolves glibc-hwcaps names from the file start (wrong in compat files; reproduced).
     const name = hasExtensions && isHwcapsExtension(high) ? cache.hwcapNameBytes(low, 'glibc') : undefined;
     if (name) {
@@ -103,7 +103,7 @@ export function formatLdconfigBytes(cache: LdCache, displayName: string, options
     } else if (high !== 0 || low !== 0) {
       out.text(`, hwcap: 0x${hex16(high, low)}`);
     }
-    const osVersion = words[record + E_OSVERSION];
+    const osVersion = glibc === '2.31' ? cache.osVersionAt(i) : 0;
     if (glibc === '2.31' && osVersion !== 0) out.text(`, OS ABI: ${osAbiText(osVersion)}`);
     out.write(ARROW);
     out.write(input, words[record + E_PATH_OFFSET], words[record + E_PATH_LENGTH]);

@@ -33,22 +33,27 @@ export const H_ERROR_ENTRY = 16;
 export const H_ERROR_VALUE = 17;
 export const H_EXT_COUNT = 18;
 export const H_NEW_ALIGN = 19;
-export const HEADER_WORDS = 20;
+export const H_RECORDS = 20;
+export const H_RECORD_SIZE = 21;
+export const HEADER_WORDS = 22;
 
 /** Words per entry record, and what each holds (for fast loops over `entryTable()`). */
-export const ENTRY_WORDS = 8;
-export const E_FLAGS = 0;
-export const E_NAME_OFFSET = 1;
-export const E_NAME_LENGTH = 2;
-export const E_PATH_OFFSET = 3;
-export const E_PATH_LENGTH = 4;
-export const E_OSVERSION = 5;
-export const E_HWCAP_LO = 6;
-export const E_HWCAP_HI = 7;
+export const ENTRY_WORDS = 4;
+export const E_NAME_OFFSET = 0;
+export const E_NAME_LENGTH = 1;
+export const E_PATH_OFFSET = 2;
+export const E_PATH_LENGTH = 3;
 /** Words per glibc-hwcaps name record: truthOffset, truthLength, glibcOffset, glibcLength. */
 export const HWCAP_WORDS = 4;
 
 const FORMATS: readonly CacheFormat[] = ['old', 'new', 'compat'];
+
+/** allocate + set() is markedly faster than slice() on views of wasm memory. */
+function copyOf<T extends Uint8Array | Uint32Array>(view: T): T {
+  const copy = new (view.constructor as new (length: number) => T)(view.length);
+  copy.set(view as never);
+  return copy;
+}
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Where a parse result lives in wasm memory. */
@@ -66,12 +71,26 @@ export interface EntryTable {
   readonly count: number;
 }
 
+/** Parses `bytes` again into wasm memory for `cache` (supplied by parse.ts). */
+export type Reparse = (cache: ParsedLdCache, bytes: Uint8Array) => TableLocation;
+
+/**
+ * Residency: a fresh cache views its input and table in wasm memory. When another parse takes
+ * the region, evict() keeps the input (the caller's bytes when parseLdCache got them, else a
+ * copy) and drops the table: a cache nobody touches again (the usual case) costs nothing more.
+ * If it is used again, it parses its bytes again (same result); if it is then evicted a second
+ * time it copies its table out for good, so two caches used in turn do not thrash.
+ */
 export class ParsedLdCache implements LdCache, InputHolder {
   /** The file the bytes came from, where known. */
   readonly file: string | undefined;
   #location: TableLocation | undefined;
-  #ownBytes: Uint8Array | undefined;
+  #reparse: Reparse | undefined;
+  /** The input outside wasm memory: the caller's bytes, or a copy made at eviction. */
+  #source: Uint8Array | undefined;
+  /** The table, copied out for good at a second eviction. */
   #ownWords: Uint32Array | undefined;
+  #evictions = 0;
   #buffer: ArrayBufferLike | undefined;
   #bytesView: Uint8Array | undefined;
   #wordsView: Uint32Array | undefined;
@@ -84,16 +103,28 @@ export class ParsedLdCache implements LdCache, InputHolder {
     this.file = file;
   }
 
-  /** Points the model at a successful parse result (called once, by parse.ts). */
-  attach(location: TableLocation): void {
+  /** Points the model at a successful parse result (by parse.ts, also after a re-parse). */
+  attach(location: TableLocation, reparse: Reparse): void {
     this.#location = location;
+    this.#reparse = reparse;
+    this.#buffer = undefined;
+  }
+
+  /**
+   * Lets eviction keep the caller's bytes instead of copying the input out (parseLdCache):
+   * the caller must not modify them while the cache is in use.
+   */
+  keepSource(bytes: Uint8Array): void {
+    this.#source = bytes;
   }
 
   evict(): void {
     const location = this.#location;
-    if (!location || this.#ownBytes) return;
-    this.#ownBytes = this.#input().slice();
-    this.#ownWords = this.#words().slice();
+    if (!location) return;
+    this.#refresh();
+    if (!this.#source || this.#source.length !== location.length) this.#source = copyOf(this.#bytesView!);
+    if (++this.#evictions > 1) this.#ownWords = copyOf(this.#wordsView!);
+    this.#location = undefined;
     this.#bytesView = this.#wordsView = this.#buffer = undefined;
   }
 
@@ -108,13 +139,14 @@ export class ParsedLdCache implements LdCache, InputHolder {
   }
 
   #input(): Uint8Array {
-    if (this.#ownBytes) return this.#ownBytes;
+    if (!this.#location) return this.#source!;
     this.#refresh();
     return this.#bytesView!;
   }
 
   #words(): Uint32Array {
     if (this.#ownWords) return this.#ownWords;
+    if (!this.#location) this.#reparse!(this, this.#source!);
     this.#refresh();
     return this.#wordsView!;
   }
@@ -228,6 +260,39 @@ export class ParsedLdCache implements LdCache, InputHolder {
     return words[words[H_ENTRIES] + index * ENTRY_WORDS + field];
   }
 
+  /** The file offset of entry `index`'s record in the entry array. */
+  recordOffset(index: number): number {
+    return this.headerWord(H_RECORDS) + index * this.headerWord(H_RECORD_SIZE);
+  }
+
+  #u32(offset: number): number {
+    const b = this.#input();
+    return this.headerWord(H_ORDER) === 1
+      ? ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0
+      : (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+  }
+
+  /** Entry `index`'s raw flags word (unsigned). */
+  flagsAt(index: number): number {
+    return this.#u32(this.recordOffset(index));
+  }
+
+  /** Entry `index`'s osversion (0 for old-format entries). */
+  osVersionAt(index: number): number {
+    return this.headerWord(H_FORMAT) === 0 ? 0 : this.#u32(this.recordOffset(index) + 12);
+  }
+
+  /** The high and low 32-bit words of entry `index`'s hwcap (0 for old-format entries). */
+  hwcapHighAt(index: number): number {
+    if (this.headerWord(H_FORMAT) === 0) return 0;
+    return this.#u32(this.recordOffset(index) + (this.headerWord(H_ORDER) === 1 ? 16 : 20));
+  }
+
+  hwcapLowAt(index: number): number {
+    if (this.headerWord(H_FORMAT) === 0) return 0;
+    return this.#u32(this.recordOffset(index) + (this.headerWord(H_ORDER) === 1 ? 20 : 16));
+  }
+
   /** A view of `length` parsed bytes at `offset`. */
   slice(offset: number, length: number): Uint8Array {
     return this.#input().subarray(offset, offset + length);
@@ -236,9 +301,8 @@ export class ParsedLdCache implements LdCache, InputHolder {
   /** The family that names generic 32-bit entries (`i386` in an x86 cache, …). */
   get family(): CacheFamily {
     if (this.#family === undefined) {
-      const { words, start, count } = this.entryTable();
       const required = new Set<number>();
-      for (let i = 0; i < count; i++) required.add(words[start + i * ENTRY_WORDS + E_FLAGS] & 0xff00);
+      for (let i = 0; i < this.count; i++) required.add(this.flagsAt(i) & 0xff00);
       this.#family = cacheFamily(required);
     }
     return this.#family;
@@ -284,13 +348,13 @@ class CacheEntry implements LdCacheEntry {
   }
 
   get flags(): number {
-    return this.#word(E_FLAGS) | 0;
+    return this.#cache.flagsAt(this.index) | 0;
   }
   get type(): number {
-    return this.#word(E_FLAGS) & 0xff;
+    return this.flags & 0xff;
   }
   get required(): number {
-    return this.#word(E_FLAGS) & 0xff00;
+    return this.flags & 0xff00;
   }
   get arch(): string {
     return archName(this.flags, this.#cache.family);
@@ -299,22 +363,22 @@ class CacheEntry implements LdCacheEntry {
     return archBits(this.flags, this.#cache.family);
   }
   get osVersion(): number {
-    return this.#word(E_OSVERSION);
+    return this.#cache.osVersionAt(this.index);
   }
   get hwcap(): bigint {
-    return (BigInt(this.#word(E_HWCAP_HI)) << 32n) | BigInt(this.#word(E_HWCAP_LO));
+    return (BigInt(this.#cache.hwcapHighAt(this.index)) << 32n) | BigInt(this.#cache.hwcapLowAt(this.index));
   }
   /** Whether hwcap marks a glibc-hwcaps extension entry (bit 62, bits 42-61 and 63 clear). */
   get isHwcapsEntry(): boolean {
-    return isHwcapsExtension(this.#word(E_HWCAP_HI));
+    return isHwcapsExtension(this.#cache.hwcapHighAt(this.index));
   }
   /** The ISA level of an extension entry (x86: 1 = v2, 2 = v3, 3 = v4), else 0. */
   get isaLevel(): number {
-    return this.isHwcapsEntry ? this.#word(E_HWCAP_HI) & 0x3ff : 0;
+    return this.isHwcapsEntry ? this.#cache.hwcapHighAt(this.index) & 0x3ff : 0;
   }
   /** Index into the glibc-hwcaps names of an extension entry, else undefined. */
   get hwcapIndex(): number | undefined {
-    return this.isHwcapsEntry ? this.#word(E_HWCAP_LO) : undefined;
+    return this.isHwcapsEntry ? this.#cache.hwcapLowAt(this.index) : undefined;
   }
   get hwcapName(): string | undefined {
     const bytes = this.hwcapNameBytes('truth');

@@ -4,7 +4,7 @@ import { LdCacheError, type LdCacheErrorCode } from './errors.js';
 import { acquireInput, writeInput } from './input-region.js';
 import {
   H_COUNT, H_ERROR_ENTRY, H_EXT_OFF, H_ERROR_OFFSET, H_ERROR_VALUE, H_FORMAT, H_HWCAP_COUNT, H_NEW_HEADER, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS,
-  NONE, ParsedLdCache,
+  NONE, ParsedLdCache, type Reparse, type TableLocation,
 } from './ldcache.js';
 import { wasmExports } from './wasm.js';
 
@@ -107,12 +107,8 @@ function extensionProblem(header: Uint32Array, offset: number, value: number): s
   return `extension section ${Math.floor((offset - directory - 8) / 16)} ends at ${value}, past the end`;
 }
 
-/**
- * Parses `length` bytes that the caller has already written at the wasm input address (see
- * `acquireInput`): the zero-copy path. The returned cache views them in place.
- */
-export function parseLdCacheInPlace(length: number, file?: string): ParsedLdCache {
-  const cache = new ParsedLdCache(file);
+/** Runs the core on the `length` bytes in the input region, which it hands to `cache`. */
+function parseResident(cache: ParsedLdCache, length: number, file: string | undefined): TableLocation {
   // Re-register the region to the cache (keeps the bytes; tells any other holder to evict).
   const inputAddress = acquireInput(length, cache);
   const code = callCore(file, (core) => core.parseCache(length));
@@ -120,12 +116,35 @@ export function parseLdCacheInPlace(length: number, file?: string): ParsedLdCach
   const core = wasmExports() as unknown as CoreCache;
   const header = headerWords();
   const tableWords = HEADER_WORDS + header[H_HWCAP_COUNT] * HWCAP_WORDS + header[H_COUNT] * ENTRY_WORDS;
-  cache.attach({ inputAddress, length, tableAddress: core.resultBase(), tableWords });
+  return { inputAddress, length, tableAddress: core.resultBase(), tableWords };
+}
+
+/** Brings an evicted cache back into wasm memory (the same bytes parse the same way). */
+const reparse: Reparse = (cache, bytes) => {
+  callCore(cache.file, () => writeInput(bytes));
+  const location = parseResident(cache, bytes.length, cache.file);
+  cache.attach(location, reparse);
+  return location;
+};
+
+/**
+ * Parses `length` bytes that the caller has already written at the wasm input address (see
+ * `acquireInput`): the zero-copy path. The returned cache views them in place.
+ */
+export function parseLdCacheInPlace(length: number, file?: string): ParsedLdCache {
+  const cache = new ParsedLdCache(file);
+  cache.attach(parseResident(cache, length, file), reparse);
   return cache;
 }
 
-/** Parses a whole cache file held in memory. The bytes are copied once, into wasm memory. */
+/**
+ * Parses a whole cache file held in memory. The bytes are copied once, into wasm memory; the
+ * cache may read `bytes` again later (when another parse took the wasm region), so do not
+ * modify them while the cache is in use.
+ */
 export function parseLdCache(bytes: Uint8Array, options: ParseOptions = {}): ParsedLdCache {
   callCore(options.file, () => writeInput(bytes));
-  return parseLdCacheInPlace(bytes.length, options.file);
+  const cache = parseLdCacheInPlace(bytes.length, options.file);
+  cache.keepSource(bytes);
+  return cache;
 }
