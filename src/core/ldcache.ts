@@ -316,8 +316,9 @@ export class ParsedLdCache implements LdCache, InputHolder {
 
   get entries(): readonly LdCacheEntry[] {
     const count = this.count;
-    for (let i = 0; i < count; i++) this.entry(i);
-    return this.#entries as CacheEntry[];
+    const entries = (this.#entries ??= new Array<CacheEntry | undefined>(count));
+    for (let i = 0; i < count; i++) entries[i] ??= new CacheEntry(this, i);
+    return entries as CacheEntry[];
   }
 
   *[Symbol.iterator](): Iterator<LdCacheEntry> {
