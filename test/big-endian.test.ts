@@ -47,7 +47,7 @@ beforeAll(() => {
   if (hasLdconfig236) {
     const root = join(temp.dir, 'root');
     const lib = join(root, 'usr/lib/x86_64-linux-gnu');
-    for (const name of ['libone.so.1', 'libtwo.so.2', 'libtwo.so.10', 'lib\t%odd.so.1']) buildSharedObject({ dir: lib, file: `f${name.length}${name.charCodeAt(3)}.so`, soname: name });
+    for (const name of ['libone.so.1', 'libtwo.so.2', 'libtwo.so.10', 'lib\t%odd.so.1']) buildSharedObject({ dir: lib, file: `libf${name.length}-${name.charCodeAt(3)}.so`, soname: name });
     for (const level of ['x86-64-v2', 'x86-64-v3']) buildSharedObject({ dir: join(lib, 'glibc-hwcaps', level), file: 'libone.so.1', soname: 'libone.so.1' });
     buildSharedObject({ dir: join(lib, 'haswell'), file: 'libtwo.so.2', soname: 'libtwo.so.2' });
     const reference = parseBaseline(readFileSync(writeCacheWithLdconfig({ root, dirs: ['/usr/lib/x86_64-linux-gnu'] })));
