@@ -9,9 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CdiSpec } from '../src/core/cdi-types.js';
 import { validateCdiSpec } from '../src/core/cdi-validate.js';
 import { toYaml } from '../src/core/cdi-yaml.js';
-import { buildCdiSpec } from '../src/node/cdi-build.js';
-import { resolveDirInRoot } from '../src/node/cdi-resolve.js';
-import { discoveryFromBuiltRoot } from './helpers/cdi-expect.js';
+import { generateCdiSpec } from '../src/node/cdi.js';
 import { allMounts, expectedMounts, gpusByIndex, TRIPLET } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { createPodmanHarness, podmanSkipReason, type PodmanHarness } from './helpers/podman.js';
@@ -49,7 +47,7 @@ describe.skipIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () 
   beforeAll(async () => {
     [built, podman] = await Promise.all([buildDriverRoot({ gpus: 2 }), createPodmanHarness()]);
     if (!built.devicesCreated) throw new Error(`mknod refused as root: ${built.devicesSkipReason}`);
-    ({ spec } = buildCdiSpec(discoveryFromBuiltRoot(built), { resolveDir: (d) => resolveDirInRoot(built.root, d) }));
+    ({ spec } = await generateCdiSpec({ root: built.root }));
     expect(validateCdiSpec(spec).problems).toEqual([]);
     expect(spec.cdiVersion).toBe('0.5.0');
     await writeFile(join(podman.specDir, 'nvidia.json'), JSON.stringify(spec, null, 2));

@@ -1,12 +1,17 @@
 // The CDI spec builder and generator on Debian-shaped driver roots (gcc-built libraries, real
 // ldconfig cache, mknod device nodes), every spec checked by the strict validator.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CdiSpec } from '../src/core/cdi-types.js';
 import { validateCdiSpec } from '../src/core/cdi-validate.js';
 import { toYaml } from '../src/core/cdi-yaml.js';
 import { buildCdiSpec, CdiSpecError, READ_ONLY_BIND } from '../src/node/cdi-build.js';
-import { resolveDirInRoot } from '../src/node/cdi-resolve.js';
+import { generateCdiSpec } from '../src/node/cdi.js';
+import { RootFs } from '../src/node/rootfs.js';
 import { allMounts, discoveryFromBuiltRoot, expectedMounts, gpusByIndex, realInRoot } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 
@@ -23,7 +28,7 @@ describe('buildCdiSpec on a Debian 535 root', () => {
   let warnings: string[];
   beforeAll(async () => {
     built = await buildDriverRoot({ gpus: 3 });
-    ({ spec, warnings } = buildCdiSpec(discoveryFromBuiltRoot(built), { resolveDir: (d) => resolveDirInRoot(built.root, d) }));
+    ({ spec, warnings } = buildCdiSpec(discoveryFromBuiltRoot(built), { resolveDir: (d) => new RootFs(built.root).tryResolve(d)?.path ?? d }));
   });
   afterAll(() => built?.cleanup());
 
@@ -173,5 +178,109 @@ describe('buildCdiSpec choices and refusals', () => {
       'skipped /usr/lib/../../etc/shadow: not a clean absolute path',
       'skipped relative/fw.bin: not a clean absolute path',
     ]);
+  });
+});
+
+describe('generateCdiSpec with the real discovery', () => {
+  let built: DriverRoot;
+  beforeAll(async () => {
+    // 535 with a 470 flavour's leftovers: only 535's files may reach the spec.
+    built = await buildDriverRoot({ gpus: 2, strays: '470.256.02', badTls: true });
+  });
+  afterAll(() => built?.cleanup());
+
+  it('mounts what the reference generator leaves out, and nothing stray', async () => {
+    const { spec } = await generateCdiSpec({ root: built.root });
+    expectValid(spec);
+    expect(spec.cdiVersion).toBe('0.5.0');
+    const byTarget = new Map(allMounts(spec).map((m) => [m.containerPath, m.hostPath]));
+    for (const [containerPath, realPath] of expectedMounts(built)) {
+      expect(byTarget.get(containerPath), containerPath).toBe(built.root + realPath);
+    }
+    // The cases of spec section 11: 32-bit, versioned sonames in the multiarch dir, binaries behind absolute links, firmware.
+    expect(byTarget.get('/usr/lib/i386-linux-gnu/libnvidia-glcore.so.535.261.03')).toBe(`${built.root}/usr/lib/i386-linux-gnu/libnvidia-glcore.so.535.261.03`);
+    expect(byTarget.get('/usr/bin/nvidia-smi')).toBe(`${built.root}/usr/lib/nvidia/current/nvidia-smi`);
+    const hostPaths = new Set(byTarget.values());
+    for (const stray of built.strayFiles) expect(hostPaths.has(built.root + stray.path), stray.path).toBe(false);
+    expect([...hostPaths].some((p) => p.includes('470.256.02'))).toBe(false);
+  });
+
+  it('refuses a bad kind with a one-line reason', async () => {
+    await expect(generateCdiSpec({ root: built.root, kind: 'nvidia' })).rejects.toThrow(/^kind 'nvidia' must be 'vendor\/class'$/);
+  });
+});
+
+describe('nvidia-volume cdi', () => {
+  const cli = join(process.cwd(), 'bin/nvidia-volume.js');
+  let built: DriverRoot;
+  let out: string;
+  beforeAll(async () => {
+    built = await buildDriverRoot({ gpus: 1, i386: false });
+    out = await mkdtemp(join(tmpdir(), 'cdi-cli-'));
+  });
+  afterAll(async () => {
+    await built?.cleanup();
+    if (out) await rm(out, { recursive: true, force: true });
+  });
+
+  /** Runs the CLI under `umask 077`, so that the 0644 mode must be set explicitly. */
+  function cdi(...args: string[]): { code: number; stdout: string; stderr: string } {
+    const result = spawnSync('sh', ['-c', 'umask 077; exec "$@"', 'sh', process.execPath, cli, 'cdi', ...args], { encoding: 'utf8' });
+    return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  it('prints the JSON spec that generateCdiSpec builds', async () => {
+    const result = cdi('--root', built.root);
+    expect(result.code, result.stderr).toBe(0);
+    const printed = JSON.parse(result.stdout) as CdiSpec;
+    expectValid(printed);
+    expect(printed).toEqual((await generateCdiSpec({ root: built.root })).spec);
+  });
+
+  it('writes YAML atomically, mode 0644, replacing the old file', async () => {
+    const file = join(out, 'nvidia.yaml');
+    await writeFile(file, 'old');
+    const before = statSync(file).ino;
+    const result = cdi('--root', built.root, '--output', file, '--kind', 'example.com/gpu');
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('');
+    const stat = statSync(file);
+    expect(stat.mode & 0o777).toBe(0o644);
+    expect(stat.ino).not.toBe(before); // renamed over, not rewritten in place
+    expect(readdirSync(out)).toEqual(['nvidia.yaml']); // no temp file left
+    const text = readFileSync(file, 'utf8');
+    expect(text).toMatch(/^cdiVersion: "0\.5\.0"\nkind: "example\.com\/gpu"\n/);
+    if (hasPythonYaml) {
+      const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
+      expectValid(JSON.parse(parsed) as CdiSpec);
+    }
+  });
+
+  it('refuses bad arguments with one line and a usage hint', () => {
+    const mismatch = cdi('--root', built.root, '--format', 'json', '--output', join(out, 'x.yaml'));
+    expect(mismatch.code).toBe(2);
+    expect(mismatch.stderr).toMatch(/^nvidia-volume: --format json does not match the extension of '.*x\.yaml'\nTry 'nvidia-volume --help' for more information\.\n$/);
+    const unknown = cdi('--bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.split('\n')[0]).toMatch(/^nvidia-volume: Unknown option '--bogus'/);
+    const format = cdi('--format', 'toml');
+    expect(format.code).toBe(2);
+  });
+
+  it('fails with one line, no stack, for a bad kind, cdiVersion, output directory or root', () => {
+    for (const args of [
+      ['--root', built.root, '--kind', 'nvidia'],
+      ['--root', built.root, '--cdi-version', '0.4.0'],
+      ['--root', built.root, '--output', join(out, 'missing-dir', 'nvidia.json')],
+      ['--root', join(out, 'no-such-root')],
+    ]) {
+      const result = cdi(...args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr.trim().split('\n'), result.stderr).toHaveLength(1);
+      expect(result.stderr).toMatch(/^nvidia-volume: /);
+      expect(result.stderr).not.toMatch(/\n\s+at /);
+    }
+    expect(cdi('--root', built.root, '--output', join(out, 'missing-dir', 'n.json')).stderr).toMatch(/cannot write .*missing-dir\/n\.json: ENOENT/);
+    expect(readdirSync(out).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -1,0 +1,73 @@
+// `nvidia-volume cdi`: writes a Container Device Interface spec for the driver under --root.
+import { resolve } from 'node:path';
+import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeFileAtomic, type CdiFormat } from '../../node/cdi.js';
+import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
+
+const usage = `Usage: nvidia-volume cdi [OPTIONS]
+
+Write a CDI spec (for Podman, Docker 25+, containerd, CRI-O) for the NVIDIA driver under ROOT:
+one device per GPU by index and by UUID, plus 'all'.
+
+Options:
+  --root DIR            driver root (default /)
+  --format json|yaml    output format (default: from --output's extension, else json)
+  --output FILE         write FILE atomically (mode 0644) instead of printing
+  --kind VENDOR/CLASS   device kind (default nvidia.com/gpu)
+  --cdi-version X.Y.Z   declare this cdiVersion (default: the lowest the spec needs, at most 0.5.0)
+  -h, --help            show this help
+
+Example: nvidia-volume cdi --output /etc/cdi/nvidia.yaml && podman run --device nvidia.com/gpu=all IMAGE
+`;
+
+function pickFormat(format: string | undefined, output: string | undefined): CdiFormat {
+  const fromName = output && /\.ya?ml$/i.test(output) ? 'yaml' : output && /\.json$/i.test(output) ? 'json' : undefined;
+  if (format !== undefined && format !== 'json' && format !== 'yaml') throw new UsageError(`--format must be json or yaml, not '${format}'`);
+  // Engines choose the parser by the file's extension: the two must agree.
+  if (format !== undefined && fromName !== undefined && format !== fromName) {
+    throw new UsageError(`--format ${format} does not match the extension of '${output}'`);
+  }
+  return (format as CdiFormat | undefined) ?? fromName ?? 'json';
+}
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseCliArgs({
+    args,
+    options: {
+      root: { type: 'string' },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      kind: { type: 'string' },
+      'cdi-version': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    await writeOut(usage);
+    return 0;
+  }
+  const format = pickFormat(values.format, values.output);
+  const root = resolve(values.root ?? '/');
+  let generated;
+  try {
+    generated = await generateCdiSpec({ root, kind: values.kind, cdiVersion: values['cdi-version'] });
+  } catch (err) {
+    if (err instanceof CdiSpecError) throw new CliError(err.message);
+    throw err;
+  }
+  for (const warning of generated.warnings) process.stderr.write(`nvidia-volume cdi: warning: ${warning}\n`);
+  const text = formatCdiSpec(generated.spec, format);
+  if (values.output === undefined) {
+    await writeOut(text);
+    return 0;
+  }
+  if (!/\.(json|ya?ml)$/i.test(values.output)) {
+    process.stderr.write(`nvidia-volume cdi: warning: engines read only *.json and *.yaml files from their spec directories\n`);
+  }
+  try {
+    await writeFileAtomic(values.output, text);
+  } catch (err) {
+    // Node's message names the temp file; the user knows only the target.
+    throw new CliError(`cannot write ${values.output}: ${(err as Error).message.split(',')[0]}`);
+  }
+  return 0;
+}
