@@ -151,13 +151,13 @@ export function elfParse(): i32 {
   needCount = 0;
   const size = fileSize();
 
+  if (size < 4) return fail(R.E_NOT_ELF, 0);
+  const magic = at(0, 4);
+  if (magic == 0) { need(0, size < 64 ? size : <u64>64); return R.STATUS_NEED; }
+  if (load<u32>(magic) != 0x464c457f) return fail(R.E_NOT_ELF, 0);
+  if (size < 16) return fail(R.E_TRUNCATED, size);
   const ident = at(0, 16);
-  if (ident == 0) {
-    if (size < 16) return fail(size < 4 ? R.E_NOT_ELF : R.E_TRUNCATED, size);
-    need(0, size < 64 ? size : <u64>64);
-    return R.STATUS_NEED;
-  }
-  if (load<u32>(ident) != 0x464c457f) return fail(R.E_NOT_ELF, 0);
+  if (ident == 0) { need(0, size < 64 ? size : <u64>64); return R.STATUS_NEED; }
   const cls = load<u8>(ident + 4);
   const data = load<u8>(ident + 5);
   if (cls != 1 && cls != 2) return fail(R.E_BAD_CLASS, 4);

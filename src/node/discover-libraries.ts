@@ -163,7 +163,7 @@ export function select(fs: RootFs, examined: readonly Examined[], abis: AbiPair 
  * Driver files the cache does not list but that sit beside selected ones: in the selected
  * files' real directories, the directories the cache named, and their `vdpau/` subdirectories.
  */
-export function besideCandidates(fs: RootFs, selected: readonly DriverLibrary[], version: string): Candidate[] {
+export function besideCandidates(fs: RootFs, selected: readonly DriverLibrary[], rejected: readonly RejectedEntry[], version: string): Candidate[] {
   const dirs = new Set<string>();
   for (const library of selected) {
     for (const dir of [dirname(library.path), library.cachePath ? dirname(library.cachePath) : null]) {
@@ -172,7 +172,7 @@ export function besideCandidates(fs: RootFs, selected: readonly DriverLibrary[],
       dirs.add(`${dir === '/' ? '' : dir}/vdpau`);
     }
   }
-  const known = new Set(selected.map((l) => l.path));
+  const known = new Set([...selected.map((l) => l.path), ...rejected.map((r) => r.path)]);
   const found: Candidate[] = [];
   for (const dir of dirs) {
     const listing = fs.readdir(dir);

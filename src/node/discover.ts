@@ -82,7 +82,7 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
   // Without a version nothing can be told apart: a root with driver files but no version is rare (no libcuda, no ml, no proc).
   if (driverVersion) {
     select(fs, examined, abis, driverVersion, selection, warnings);
-    const beside = besideCandidates(fs, selection.libraries, driverVersion);
+    const beside = besideCandidates(fs, selection.libraries, selection.rejected, driverVersion);
     select(fs, examine(fs, beside, rejected), abis, driverVersion, selection, warnings);
   } else if (examined.length > 0) {
     warnings.push('no driver version: neither /proc/driver/nvidia/version nor a versioned libcuda/libnvidia-ml file name');
