@@ -21,7 +21,7 @@ export interface NvidiaCacheEntry {
 export interface NvidiaCacheClassification {
   /** Every driver version seen, newest first. */
   versions: string[];
-  /** The version most entries show (the newest on a tie), or null when no entry shows one. */
+  /** The driver's version: the newest one not only seen behind other entries of the same names; null when none shows. */
   driverVersion: string | null;
   entries: NvidiaCacheEntry[];
 }
@@ -47,10 +47,29 @@ function entryVersion(entry: LdCacheEntry): string | null {
   return versionInName(entry.name) ?? versionInName(base) ?? versionInDirectories(entry.path);
 }
 
-/** Classifies the NVIDIA driver entries of a cache. */
+/** Whether every entry showing `version` comes after an earlier entry of its name and ABI. */
+function isShadowedOnly(version: string, found: readonly { entry: LdCacheEntry; version: string | null }[], shadowed: ReadonlySet<string>): boolean {
+  if (!shadowed.has(version)) return false;
+  const first = new Set<string>();
+  for (const { entry, version: v } of found) {
+    const key = `${entry.arch}\0${entry.name}`;
+    if (!first.has(key) && v === version) return false;
+    first.add(key);
+  }
+  return true;
+}
+
+/**
+ * Classifies the NVIDIA driver entries of a cache. The driver version is the newest one seen
+ * that is not only behind another installation's entries of the same names (Debian's leftover
+ * `nvidia/tesla-470` after `nvidia/current`); the others' entries are strays.
+ */
 export function classifyNvidiaCache(cache: Pick<LdCache, 'entries'>): NvidiaCacheClassification {
   const found: { entry: LdCacheEntry; category: LibraryCategory; version: string | null; major: string | null }[] = [];
-  const counts = new Map<string, number>();
+  const seen = new Set<string>();
+  // Versions (or `major.` prefixes) only seen behind an earlier entry of the same name and ABI:
+  // the dynamic linker takes the first, so these are another installation's leftovers.
+  const shadowed = new Set<string>();
   for (const entry of cache.entries) {
     const category = libraryCategory(entry.name);
     const stem = libraryStem(entry.name);
@@ -58,15 +77,21 @@ export function classifyNvidiaCache(cache: Pick<LdCache, 'entries'>): NvidiaCach
     // libGL/libEGL/libGLES* are only the driver's when they carry a driver version (pre-glvnd).
     const version = entryVersion(entry);
     if (category === 'graphics' && /^lib(GL|EGL|GLESv1_CM|GLESv2)$/.test(stem) && version === null) continue;
-    found.push({ entry, category, version, major: version === null ? majorInDirectories(entry.path) : null });
-    if (version !== null) counts.set(version, (counts.get(version) ?? 0) + 1);
+    const major = version === null ? majorInDirectories(entry.path) : null;
+    found.push({ entry, category, version, major });
+    const key = `${entry.arch}\0${entry.name}`;
+    if (seen.has(key)) {
+      if (version !== null) shadowed.add(version);
+      else if (major !== null) shadowed.add(`${major}.`);
+    }
+    seen.add(key);
   }
+  // A version also seen first somewhere is not shadowed.
+  for (const { version } of found) if (version !== null && !isShadowedOnly(version, found, shadowed)) shadowed.delete(version);
 
-  const versions = [...counts.keys()].sort((a, b) => compareVersions(b, a));
-  let driverVersion: string | null = null;
-  for (const version of versions) {
-    if (driverVersion === null || counts.get(version)! > counts.get(driverVersion)!) driverVersion = version;
-  }
+  const versions = [...new Set(found.map((f) => f.version).filter((v): v is string => v !== null))].sort((a, b) => compareVersions(b, a));
+  // The newest version that is not only a leftover behind another installation's entries.
+  const driverVersion = versions.find((v) => !shadowed.has(v) && !shadowed.has(`${v.split('.')[0]}.`)) ?? versions[0] ?? null;
   const dominantMajor = driverVersion?.split('.')[0] ?? null;
 
   const entries = found.map(({ entry, category, version, major }): NvidiaCacheEntry => {
