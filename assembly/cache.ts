@@ -59,8 +59,16 @@ export function probeCache(length: u32): i32 {
   return cacheMagicError(inputBase(), length);
 }
 
-/** Parses the `length` input bytes. Returns 0 or an error code; the result is at resultBase(). */
-export function parseCache(length: u32): i32 {
+/** parseCache flag: find a compat file's new header only at the 8-aligned offset, as 64-bit glibc does. */
+const PARSE_GLIBC64: u32 = 1;
+let glibc64Reader = false;
+
+/**
+ * Parses the `length` input bytes. Returns 0 or an error code; the result is at resultBase().
+ * `flags`: PARSE_GLIBC64 (1) or 0.
+ */
+export function parseCache(length: u32, flags: u32): i32 {
+  glibc64Reader = (flags & PARSE_GLIBC64) != 0;
   // The result table sits after the input: make the protocol agree on the length first.
   if (reserveInput(length) == 0) return ERR_OUT_OF_MEMORY;
   if (!reserveWords(HEADER_WORDS)) return ERR_OUT_OF_MEMORY;
@@ -95,7 +103,7 @@ function parseOldOrCompat(base: usize, size: u64): i32 {
     const aligned = (end + 7) & ~(<u64>7);
     let at: u64 = NONE;
     if (size > aligned + NEW_HEADER && isNewMagic(base + <usize>aligned, 20)) at = aligned;
-    else if (aligned != end && size > end + NEW_HEADER && isNewMagic(base + <usize>end, 20)) at = end;
+    else if (!glibc64Reader && aligned != end && size > end + NEW_HEADER && isNewMagic(base + <usize>end, 20)) at = end;
     if (at == NONE) continue;
     setHeader(H_OLD_COUNT, count);
     setHeader(H_NEW_ALIGN, at == aligned ? 8 : 4);

@@ -4,6 +4,7 @@ import { DEFAULT_GLIBC, isHwcapsExtension, osAbiText, requiredText, typeText, ty
 import {
   E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, ParsedLdCache,
 } from './ldcache.js';
+import { parseLdCache } from './parse.js';
 import type { LdCache } from './types.js';
 
 export interface FormatLdconfigOptions {
@@ -77,9 +78,12 @@ function flagsTextCache(glibc: GlibcVersion): (flags: number) => Uint8Array {
 }
 
 /** `ldconfig -p` output as bytes, exactly as that glibc prints it; `displayName` is the `-C` argument. */
-export function formatLdconfigBytes(cache: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Uint8Array {
+export function formatLdconfigBytes(given: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Uint8Array {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
-  if (!(cache instanceof ParsedLdCache)) return formatGeneric(cache, displayName, glibc);
+  if (!(given instanceof ParsedLdCache)) return formatGeneric(given, displayName, glibc);
+  // A compat header found only at the 4-aligned offset (32-bit writer): 64-bit glibc misses it
+  // and prints the old table; so do we.
+  const cache = given.compatAlignment === 4 ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true }) : given;
   const hasExtensions = glibc !== '2.31';
   const flagsText = flagsTextCache(glibc);
   const input = cache.bytes;

@@ -7,7 +7,6 @@ import { archBits, archName, cacheFamily, isHwcapsExtension, type CacheFamily } 
 import type { InputHolder } from './input-region.js';
 import { entryToJSON, type EntryJSON } from './json.js';
 import type { ByteOrder, CacheFormat, LdCache, LdCacheEntry } from './types.js';
-import { wasmExports } from './wasm.js';
 
 /** "No value" in table words. */
 export const NONE = 0xffffffff;
@@ -58,10 +57,14 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Where a parse result lives in wasm memory. */
 export interface TableLocation {
+  /** The memory they live in (a test can switch wasm builds: an older cache keeps its memory). */
+  memory: WebAssembly.Memory;
   inputAddress: number;
   length: number;
   tableAddress: number;
   tableWords: number;
+  /** The core's parse flags (PARSE_* in parse.ts), used again when the cache re-parses. */
+  parseFlags: number;
 }
 
 /** The entry table: record `i` starts at `words[start + i * ENTRY_WORDS]`. Valid until the next parse or memory growth. */
@@ -106,6 +109,7 @@ export class ParsedLdCache implements LdCache, InputHolder {
   /** Points the model at a successful parse result (by parse.ts, also after a re-parse). */
   attach(location: TableLocation, reparse: Reparse): void {
     this.#location = location;
+    this.#parseFlags = location.parseFlags;
     this.#reparse = reparse;
     this.#buffer = undefined;
   }
@@ -130,7 +134,7 @@ export class ParsedLdCache implements LdCache, InputHolder {
 
   #refresh(): void {
     const location = this.#location!;
-    const buffer = wasmExports().memory.buffer;
+    const buffer = location.memory.buffer;
     if (buffer !== this.#buffer) {
       this.#buffer = buffer;
       this.#bytesView = new Uint8Array(buffer, location.inputAddress, location.length);
@@ -183,6 +187,12 @@ export class ParsedLdCache implements LdCache, InputHolder {
   get oldCount(): number {
     return this.headerWord(H_OLD_COUNT);
   }
+
+  /** The core's parse flags this cache was parsed with. */
+  get parseFlags(): number {
+    return this.#location?.parseFlags ?? this.#parseFlags;
+  }
+  #parseFlags = 0;
 
   /** Compat files: the alignment the new header was found at (8, or 4 for 32-bit writers); null otherwise. */
   get compatAlignment(): 8 | 4 | null {

@@ -11,6 +11,19 @@ import { wasmExports } from './wasm.js';
 export interface ParseOptions {
   /** Named in error messages. */
   file?: string;
+  /**
+   * Read compat files the way a 64-bit glibc does: the embedded new header only at the
+   * 8-aligned offset (a 4-aligned one, as 32-bit writers may leave, is missed and the old table
+   * is read). Default false: both alignments are tried.
+   */
+  glibc64Reader?: boolean;
+}
+
+/** Core parse flag: compat header only at the 8-aligned offset. */
+export const PARSE_GLIBC64 = 1;
+
+export function parseFlagsOf(options: ParseOptions): number {
+  return options.glibc64Reader ? PARSE_GLIBC64 : 0;
 }
 
 // Codes returned by the core (assembly/cache-read.ts), in order.
@@ -28,7 +41,7 @@ const CODES: readonly LdCacheErrorCode[] = [
 ];
 
 interface CoreCache {
-  parseCache(length: number): number;
+  parseCache(length: number, flags: number): number;
   probeCache(length: number): number;
   resultBase(): number;
 }
@@ -108,21 +121,21 @@ function extensionProblem(header: Uint32Array, offset: number, value: number): s
 }
 
 /** Runs the core on the `length` bytes in the input region, which it hands to `cache`. */
-function parseResident(cache: ParsedLdCache, length: number, file: string | undefined): TableLocation {
+function parseResident(cache: ParsedLdCache, length: number, file: string | undefined, parseFlags: number): TableLocation {
   // Re-register the region to the cache (keeps the bytes; tells any other holder to evict).
   const inputAddress = acquireInput(length, cache);
-  const code = callCore(file, (core) => core.parseCache(length));
+  const code = callCore(file, (core) => core.parseCache(length, parseFlags));
   if (code !== 0) throw coreError(code, file);
   const core = wasmExports() as unknown as CoreCache;
   const header = headerWords();
   const tableWords = HEADER_WORDS + header[H_HWCAP_COUNT] * HWCAP_WORDS + header[H_COUNT] * ENTRY_WORDS;
-  return { inputAddress, length, tableAddress: core.resultBase(), tableWords };
+  return { memory: wasmExports().memory, inputAddress, length, tableAddress: core.resultBase(), tableWords, parseFlags };
 }
 
 /** Brings an evicted cache back into wasm memory (the same bytes parse the same way). */
 const reparse: Reparse = (cache, bytes) => {
   callCore(cache.file, () => writeInput(bytes));
-  const location = parseResident(cache, bytes.length, cache.file);
+  const location = parseResident(cache, bytes.length, cache.file, cache.parseFlags);
   cache.attach(location, reparse);
   return location;
 };
@@ -131,9 +144,9 @@ const reparse: Reparse = (cache, bytes) => {
  * Parses `length` bytes that the caller has already written at the wasm input address (see
  * `acquireInput`): the zero-copy path. The returned cache views them in place.
  */
-export function parseLdCacheInPlace(length: number, file?: string): ParsedLdCache {
+export function parseLdCacheInPlace(length: number, file?: string, options: ParseOptions = {}): ParsedLdCache {
   const cache = new ParsedLdCache(file);
-  cache.attach(parseResident(cache, length, file), reparse);
+  cache.attach(parseResident(cache, length, file, parseFlagsOf(options)), reparse);
   return cache;
 }
 
@@ -144,7 +157,7 @@ export function parseLdCacheInPlace(length: number, file?: string): ParsedLdCach
  */
 export function parseLdCache(bytes: Uint8Array, options: ParseOptions = {}): ParsedLdCache {
   callCore(options.file, () => writeInput(bytes));
-  const cache = parseLdCacheInPlace(bytes.length, options.file);
+  const cache = parseLdCacheInPlace(bytes.length, options.file, options);
   cache.keepSource(bytes);
   return cache;
 }
