@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `nvidia-docker [--root DIR] [--plugin-name NAME] DOCKER-ARGS...`: docker with the NVIDIA driver.
+// For `run`/`create` (also `container run|create`) it inserts the driver's device nodes and the
+// driver volume immediately before the image name; every other command goes to docker untouched.
+// docker runs as a child with the same stdio and environment (DOCKER_HOST included), and the
+// wrapper ends as docker ended: same exit code, or the same signal.
+import { spawn } from 'node:child_process';
+import { CliError, runCli, UsageError } from './run-cli.js';
+import { DEFAULT_PLUGIN_NAME, driverInjection, findImage, injectBeforeImage, injectionArgs } from '../node/docker-args.js';
+import { discoverDriver } from '../node/discover.js';
+
+const help = `Usage: nvidia-docker [--root DIR] [--plugin-name NAME] DOCKER-COMMAND [ARGS...]
+
+Runs docker. For 'run' and 'create' it adds, before the image name, --device for the NVIDIA
+control nodes and GPUs and the driver volume (--volume-driver=NAME
+--volume=nvidia_driver_<version>:/usr/local/nvidia:ro).
+
+Environment:
+  NV_GPU      GPUs to pass: indexes or UUID prefixes, separated by commas or spaces (default: all)
+  NV_DOCKER   the docker command (default: docker)
+
+Options (before the docker command):
+  --root DIR           driver root (default /); devices are passed as ROOT/dev/X:/dev/X
+  --plugin-name NAME   volume plugin name (default ${DEFAULT_PLUGIN_NAME})
+`;
+
+/** Takes the wrapper's own options off the front of argv. */
+function wrapperOptions(argv: string[]): { root: string; pluginName: string; rest: string[] } {
+  let root = '/';
+  let pluginName = DEFAULT_PLUGIN_NAME;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (flag !== '--root' && flag !== '--plugin-name') break;
+    const value = inline ?? argv[++i];
+    if (value === undefined || value === '') throw new UsageError(`option '${flag}' needs a value`);
+    if (flag === '--root') root = value;
+    else pluginName = value;
+  }
+  return { root, pluginName, rest: argv.slice(i) };
+}
+
+/** Signals a terminal sends to the whole process group reach docker directly: only forward the others. */
+const FORWARDED: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'];
+const GROUP_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGQUIT'];
+
+function runDocker(command: string[], args: string[]): Promise<number> {
+  const [program, ...programArgs] = command;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program!, [...programArgs, ...args], { stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
+    const ignore = (): void => undefined;
+    for (const signal of FORWARDED) process.on(signal, forward);
+    for (const signal of GROUP_SIGNALS) process.on(signal, ignore);
+    const detach = (): void => {
+      for (const signal of FORWARDED) process.off(signal, forward);
+      for (const signal of GROUP_SIGNALS) process.off(signal, ignore);
+    };
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      detach();
+      reject(err.code === 'ENOENT' ? new CliError(`${program}: command not found (set NV_DOCKER to the docker command)`, 127) : err);
+    });
+    child.once('exit', (code, signal) => {
+      detach();
+      if (signal !== null) {
+        // End the way docker ended, so that callers see the same signal.
+        process.kill(process.pid, signal);
+        return;
+      }
+      resolve(code ?? 1);
+    });
+  });
+}
+
+runCli('nvidia-docker', async () => {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--help' && argv.length === 1) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const { root, pluginName, rest } = wrapperOptions(argv);
+  const docker = (process.env.NV_DOCKER ?? '').trim().split(/\s+/).filter(Boolean);
+  const command = docker.length > 0 ? docker : ['docker'];
+  if (findImage(rest) === null) return runDocker(command, rest);
+  const discovery = await discoverDriver({ root });
+  const injected = injectionArgs(driverInjection(discovery, { gpus: process.env.NV_GPU, pluginName }));
+  return runDocker(command, injectBeforeImage(rest, injected));
+});

@@ -1,0 +1,157 @@
+// Driver volumes: `DIR/nvidia_driver/<version>/{bin,lib,lib64}` built from a discovery.
+// Built in `.tmp-…` beside the final name and renamed into place, so a run killed at any
+// moment leaves either nothing or a complete volume under the final name; the manifest, written
+// last, lets the next run reuse a complete volume and rebuild anything else.
+import { mkdir, open, realpath, rename, rm, symlink, chmod, lstat } from 'node:fs/promises';
+import { join, sep } from 'node:path';
+import type { DriverDiscovery } from './discovery-types.js';
+import { MANIFEST_NAME, describePlaced, manifestText, newManifest, verifyVolume, type ManifestFile } from './volume-manifest.js';
+import { placeFile, type PlacementMethod, type PlacementStrategy } from './volume-link.js';
+import { planVolume, type VolumeLayout } from './volume-layout.js';
+import {
+  DEFAULT_VOLUMES_DIR,
+  VOLUME_NAME,
+  removeStaleWork,
+  resolveVolumesDir,
+  syncDirectory,
+  volumeBaseDir,
+  workName,
+  lstatOrNull,
+} from './volume-fs.js';
+
+export { DEFAULT_VOLUMES_DIR, VOLUME_NAME };
+
+export interface CreateVolumeOptions {
+  /** The driver root (default `/`). */
+  root?: string;
+  /** The volumes directory (default `/var/lib/nvidia-docker/volumes`). */
+  dir?: string;
+  /** A discovery already made for `root`; discovered now when absent. */
+  discovery?: DriverDiscovery;
+  /** `copy` never hard-links (for tests and benchmarks); default `auto`. */
+  strategy?: PlacementStrategy;
+}
+
+export interface CreatedVolume {
+  version: string;
+  /** Docker volume name, `nvidia_driver_<version>`. */
+  name: string;
+  path: string;
+  /** false when a complete volume of this version was already there and verified. */
+  created: boolean;
+  files: number;
+  links: number;
+  methods: Record<PlacementMethod, number>;
+  /** Driver files left out (name collisions), one line each. */
+  skipped: string[];
+  /** Work directories of dead runs that were removed first. */
+  cleaned: string[];
+}
+
+export function dockerVolumeName(version: string): string {
+  return `${VOLUME_NAME}_${version}`;
+}
+
+/** The driver's files must be regular files inside the root, whatever the root's links say. */
+async function checkSources(root: string, layout: VolumeLayout): Promise<void> {
+  const realRoot = await realpath(root);
+  const prefix = realRoot === sep ? sep : realRoot + sep;
+  for (const file of layout.files) {
+    let real: string;
+    try {
+      real = await realpath(file.source);
+    } catch (err) {
+      throw new Error(`${file.source}: ${(err as Error).message}`);
+    }
+    if (!real.startsWith(prefix)) throw new Error(`${file.source}: resolves to ${real}, outside the driver root ${realRoot}`);
+    if (!(await lstat(real)).isFile()) throw new Error(`${file.source}: is not a regular file`);
+  }
+}
+
+/** Fills `temp` (a fresh directory of ours) with the layout and writes the manifest last. */
+async function buildInto(temp: string, layout: VolumeLayout, strategy: PlacementStrategy): Promise<ManifestFile[]> {
+  for (const sub of ['bin', 'lib', 'lib64']) await mkdir(join(temp, sub), { mode: 0o755 });
+  const placed: ManifestFile[] = [];
+  for (const file of layout.files) {
+    const destination = join(temp, file.path);
+    let method: PlacementMethod;
+    try {
+      method = await placeFile(file.source, destination, strategy);
+    } catch (err) {
+      throw new Error(`${file.source}: cannot place into the volume: ${(err as Error).message}`);
+    }
+    if (method !== 'link') {
+      // Copied bytes must be on disk before the manifest vouches for them.
+      const handle = await open(destination, 'r');
+      await handle.sync().finally(() => handle.close());
+    }
+    placed.push(await describePlaced(file.path, file.source, method, destination));
+  }
+  for (const link of layout.links) await symlink(link.target, join(temp, link.path));
+  const manifest = newManifest(layout.version, placed, layout.links);
+  const handle = await open(join(temp, MANIFEST_NAME), 'wx', 0o644);
+  try {
+    await handle.writeFile(manifestText(manifest));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await chmod(temp, 0o755);
+  await syncDirectory(temp);
+  return placed;
+}
+
+export async function createDriverVolume(options: CreateVolumeOptions = {}): Promise<CreatedVolume> {
+  const root = options.root ?? '/';
+  // Loaded only when needed: a caller with a discovery in hand (the plugin) skips it.
+  const discovery = options.discovery ?? (await (await import('./discover.js')).discoverDriver({ root }));
+  const layout = planVolume(discovery);
+  const version = layout.version;
+  const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);
+  const base = (await volumeBaseDir(realDir, true)) as string;
+  const cleaned = await removeStaleWork(base);
+  const final = join(base, version);
+  const result = (created: boolean, files: ManifestFile[]): CreatedVolume => {
+    const methods: Record<PlacementMethod, number> = { link: 0, clone: 0, copy: 0 };
+    for (const file of files) methods[file.method] += 1;
+    return {
+      version, name: dockerVolumeName(version), path: final, created,
+      files: files.length, links: layout.links.length, methods, skipped: layout.skipped, cleaned,
+    };
+  };
+
+  const existing = await verifyVolume(final, version, layout);
+  if (existing.complete) return result(false, existing.manifest.files);
+
+  await checkSources(discovery.root, layout);
+  const temp = join(base, workName('tmp', version));
+  await mkdir(temp, { mode: 0o700 });
+  let placed: ManifestFile[];
+  let oldPath: string | null = null;
+  try {
+    placed = await buildInto(temp, layout, options.strategy ?? 'auto');
+    // An outdated or damaged volume under the final name moves aside first (rename cannot
+    // replace a non-empty directory); a crash between the two renames leaves the name absent.
+    if ((await lstatOrNull(final)) !== null) {
+      oldPath = join(base, workName('old', version));
+      await rename(final, oldPath);
+    }
+    try {
+      await rename(temp, final);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+      // Another run finished first: use its volume if it is good.
+      const theirs = await verifyVolume(final, version, layout);
+      if (!theirs.complete) throw new Error(`${final}: appeared while building and is ${theirs.reason}`);
+      await rm(temp, { recursive: true, force: true });
+      return result(false, theirs.manifest.files);
+    }
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true });
+    throw err;
+  }
+  await syncDirectory(base);
+  if (oldPath !== null) await rm(oldPath, { recursive: true, force: true });
+  return result(true, placed);
+}

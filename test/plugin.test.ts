@@ -1,0 +1,266 @@
+// The volume plugin over a real unix socket with Node's HTTP client speaking dockerd's wire
+// format (POST, JSON + newline, no Content-Type): protocol replies, malformed and hostile
+// requests, on-demand builds, 50 parallel Mount/Unmount pairs, state across a restart, stale
+// sockets, and v1's REST API on a loopback port.
+import { request } from 'node:http';
+import { execFile } from 'node:child_process';
+import { lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DriverDiscovery } from '../src/node/discovery-types.js';
+import { DriverVolumePlugin } from '../src/node/plugin-handlers.js';
+import { PLUGIN_CONTENT_TYPE, startPluginServer, type PluginServer } from '../src/node/plugin-server.js';
+import { startRestApi } from '../src/node/rest-api.js';
+import { verifyVolume } from '../src/node/volume-manifest.js';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+
+const run = promisify(execFile);
+
+/** The discovery of a built root, from the helper's record (GPUs with their nodes' paths). */
+function discoveryOf(built: DriverRoot): DriverDiscovery {
+  return {
+    root: built.root,
+    driverVersion: built.version,
+    versionSource: 'proc',
+    gpus: built.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor, devicePath: `/dev/nvidia${g.minor}` })),
+    libraries: built.libraries.map((lib) => ({
+      path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
+      category: 'compute', cacheName: null, cachePath: null,
+    })),
+    binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
+    devices: [
+      { path: '/dev/nvidiactl', kind: 'control', major: 195, minor: 255, mode: 0o20666 },
+      { path: '/dev/nvidia-uvm', kind: 'uvm', major: 235, minor: 0, mode: 0o20666 },
+      ...built.gpus.map((g) => ({ path: `/dev/nvidia${g.minor}`, kind: 'gpu' as const, major: 195, minor: g.minor, mode: 0o20666 })),
+    ],
+    firmware: [], ipc: [], rejected: [], warnings: [],
+  };
+}
+
+interface Reply {
+  status: number;
+  type: string | undefined;
+  body: Record<string, unknown>;
+}
+
+/** One call as dockerd makes it. */
+function call(socket: string, method: string, body: string | object = '', httpMethod = 'POST'): Promise<Reply> {
+  const text = typeof body === 'string' ? body : `${JSON.stringify(body)}\n`;
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath: socket, agent: false, path: method, method: httpMethod, headers: { Accept: 'application/vnd.docker.plugins.v1.2+json', Host: '' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], body: JSON.parse(raw) as Record<string, unknown> });
+          } catch {
+            reject(new Error(`not JSON: ${raw}`));
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
+  });
+}
+
+async function tree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      out.push(join(d, e.name));
+      if (e.isDirectory()) await walk(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+let built: DriverRoot;
+let work: string;
+const name = (): string => `nvidia_driver_${built.version}`;
+
+async function startPlugin(dir: string, socket: string, pluginName = 'test-plugin'): Promise<{ plugin: DriverVolumePlugin; server: PluginServer }> {
+  const plugin = await DriverVolumePlugin.open({ name: pluginName, dir, discover: async () => discoveryOf(built) });
+  return { plugin, server: await startPluginServer({ socket, plugin }) };
+}
+
+beforeAll(async () => {
+  built = await buildDriverRoot({ devices: false, ipc: false, i386: false });
+  work = await mkdtemp(join(tmpdir(), 'plugin-test-'));
+});
+afterAll(async () => {
+  await built?.cleanup();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('volume plugin protocol', () => {
+  let server: PluginServer;
+  let socket: string;
+  let dir: string;
+  beforeAll(async () => {
+    dir = join(work, 'proto', 'volumes');
+    socket = join(work, 'proto.sock');
+    ({ server } = await startPlugin(dir, socket));
+  });
+  afterAll(() => server?.close());
+
+  it('answers Activate and Capabilities with the plugin content type on a 0600 socket', async () => {
+    expect((await lstat(socket)).mode & 0o777).toBe(0o600);
+    const activate = await call(socket, '/Plugin.Activate');
+    expect(activate).toEqual({ status: 200, type: PLUGIN_CONTENT_TYPE, body: { Implements: ['VolumeDriver'] } });
+    expect((await call(socket, '/VolumeDriver.Capabilities', {})).body).toEqual({ Capabilities: { Scope: 'local' } });
+  });
+
+  it('creates only the running version, then serves it through Get, List and Path', async () => {
+    expect((await call(socket, '/VolumeDriver.Get', { Name: name() })).body).toEqual({ Err: `no such volume: ${name()}` });
+    expect((await call(socket, '/VolumeDriver.List', {})).body).toEqual({ Volumes: [], Err: '' });
+    const wrong = await call(socket, '/VolumeDriver.Create', { Name: 'nvidia_driver_1.0', Opts: null });
+    expect(wrong.body.Err).toMatch(/^invalid volume version: nvidia_driver_1\.0 \(the running driver is /);
+    expect((await call(socket, '/VolumeDriver.Create', { Name: name(), Opts: { foo: 'bar' } })).body).toEqual({ Err: '' });
+
+    const mountpoint = join(dir, 'nvidia_driver', built.version);
+    const got = (await call(socket, '/VolumeDriver.Get', { Name: name() })).body as { Volume: Record<string, unknown>; Err: string };
+    expect(got.Err).toBe('');
+    expect(got.Volume.Name).toBe(name());
+    expect(got.Volume.Mountpoint).toBe(mountpoint);
+    expect(Number.isNaN(Date.parse(got.Volume.CreatedAt as string))).toBe(false);
+    expect((await verifyVolume(mountpoint, built.version)).complete).toBe(true);
+    expect((await call(socket, '/VolumeDriver.List', {})).body).toEqual({ Volumes: [{ Name: name(), Mountpoint: mountpoint }], Err: '' });
+    expect((await call(socket, '/VolumeDriver.Path', { Name: name() })).body).toEqual({ Mountpoint: mountpoint, Err: '' });
+  });
+
+  it('answers malformed and hostile requests with an Err and writes nothing outside DIR', async () => {
+    const parent = join(work, 'proto');
+    const before = (await tree(parent)).filter((p) => !p.startsWith(dir));
+    const bad: Array<[string, string | object, RegExp]> = [
+      ['/VolumeDriver.Create', '{"Name":', /not valid JSON/],
+      ['/VolumeDriver.Create', '[1,2]', /not a JSON object/],
+      ['/VolumeDriver.Create', {}, /missing Name/],
+      ['/VolumeDriver.Mount', { Name: 42, ID: 'x' }, /missing Name/],
+      ['/VolumeDriver.Create', { Name: '../x' }, /bad volume format/],
+      ['/VolumeDriver.Create', { Name: '/abs' }, /bad volume format/],
+      ['/VolumeDriver.Mount', { Name: 'nvidia_driver_1.0/../..', ID: 'x' }, /bad volume format/],
+      ['/VolumeDriver.Remove', { Name: `nvidia_driver_${built.version}/../../..` }, /bad volume format/],
+      ['/VolumeDriver.Remove', { Name: 'nvidia_driver_../../etc' }, /bad volume format/],
+      ['/VolumeDriver.Get', { Name: 'x'.repeat(10_000) }, /bad volume format/],
+      ['/VolumeDriver.Nope', {}, /unknown method/],
+    ];
+    for (const [method, body, expected] of bad) {
+      const reply = await call(socket, method, body);
+      expect(reply.body.Err, `${method} ${JSON.stringify(body).slice(0, 60)}`).toMatch(expected);
+    }
+    expect((await call(socket, '/VolumeDriver.Get', '', 'GET')).status).toBe(404);
+    expect((await call(socket, '/VolumeDriver.Get', `{"Name":"${'y'.repeat(100_000)}"}`)).status).toBe(413);
+    expect((await call(socket, '/Plugin.Activate')).body).toEqual({ Implements: ['VolumeDriver'] }); // still alive
+    expect((await tree(parent)).filter((p) => !p.startsWith(dir))).toEqual(before);
+  });
+
+  it('counts 50 parallel Mount/Unmount pairs per ID and refuses Remove while mounted', async () => {
+    const ids = Array.from({ length: 50 }, (_, i) => i.toString(16).padStart(64, '0'));
+    const mounts = await Promise.all(ids.map((ID) => call(socket, '/VolumeDriver.Mount', { Name: name(), ID })));
+    const mountpoint = join(dir, 'nvidia_driver', built.version);
+    for (const m of mounts) expect(m.body).toEqual({ Mountpoint: mountpoint, Err: '' });
+    const stateFile = join(dir, '.plugin-test-plugin.mounts.json');
+    const state = JSON.parse(await readFile(stateFile, 'utf8')) as { mounts: Record<string, Record<string, number>> };
+    expect(Object.keys(state.mounts[name()]!).sort()).toEqual(ids);
+    expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
+    expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toMatch(/in use \(50 mounts\)/);
+
+    // Unmount of one ID must not release another (docker runs mount twice with distinct IDs).
+    await Promise.all(ids.slice(0, 49).map((ID) => call(socket, '/VolumeDriver.Unmount', { Name: name(), ID })));
+    expect((await call(socket, '/VolumeDriver.Get', { Name: name() })).body).toMatchObject({ Volume: { Status: { Mounts: 1 } } });
+    expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toMatch(/in use \(1 mount\)/);
+    await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: ids[49] });
+    const after = JSON.parse(await readFile(stateFile, 'utf8')) as { mounts: Record<string, unknown> };
+    expect(after.mounts).toEqual({});
+    expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body).toEqual({ Err: '' });
+    expect((await call(socket, '/VolumeDriver.Get', { Name: name() })).body.Err).toBe(`no such volume: ${name()}`);
+  });
+
+  it('builds the volume on Mount when it is missing', async () => {
+    await rm(join(dir, 'nvidia_driver', built.version), { recursive: true, force: true });
+    const mounted = await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'f'.repeat(64) });
+    expect(mounted.body.Err).toBe('');
+    expect((await verifyVolume(mounted.body.Mountpoint as string, built.version)).complete).toBe(true);
+    await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'f'.repeat(64) });
+    expect((await call(socket, '/VolumeDriver.Mount', { Name: 'nvidia_driver_1.0', ID: 'a' })).body.Err).toBe('no such volume: nvidia_driver_1.0');
+  });
+});
+
+describe('plugin lifecycle', () => {
+  it('keeps volumes and mounts across a restart', async () => {
+    const dir = join(work, 'restart');
+    const socket = join(work, 'restart.sock');
+    let { server } = await startPlugin(dir, socket);
+    expect((await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'a'.repeat(64) })).body.Err).toBe('');
+    await server.close();
+    await expect(lstat(socket)).rejects.toThrow(/ENOENT/);
+    ({ server } = await startPlugin(dir, socket));
+    try {
+      expect((await call(socket, '/VolumeDriver.List', {})).body).toMatchObject({ Volumes: [{ Name: name() }] });
+      expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toMatch(/in use/);
+      await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'a'.repeat(64) });
+      expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toBe('');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('replaces a stale socket file, refuses a live one and any other file', async () => {
+    const dir = join(work, 'stale');
+    const socket = join(work, 'stale.sock');
+    // A socket file whose server exited, as a killed plugin leaves it.
+    await run(process.execPath, ['-e', `require('node:net').createServer().listen(process.argv[1], () => process.exit(0))`, socket]);
+    expect((await lstat(socket)).isSocket()).toBe(true);
+    const { server } = await startPlugin(dir, socket);
+    try {
+      expect((await call(socket, '/Plugin.Activate')).status).toBe(200);
+      await expect(startPlugin(dir, socket)).rejects.toThrow(/another plugin is listening/);
+    } finally {
+      await server.close();
+    }
+    const plain = join(work, 'plain.sock');
+    await writeFile(plain, 'not a socket');
+    await expect(startPlugin(dir, plain)).rejects.toThrow(/not a socket/);
+    expect(await readFile(plain, 'utf8')).toBe('not a socket');
+  });
+});
+
+describe('REST API', () => {
+  it('serves /gpu/info and /docker/cli from discovery data', async () => {
+    const discovery = discoveryOf(built);
+    const api = await startRestApi({ listen: '127.0.0.1:0', pluginName: 'nvidia-docker', discovery: () => discovery });
+    const base = `http://127.0.0.1:${api.address.port}`;
+    try {
+      const info = (await (await fetch(`${base}/v1.0/gpu/info/json`)).json()) as { Version: unknown; Devices: Array<Record<string, unknown>> };
+      expect(info.Version).toEqual({ Driver: built.version, CUDA: null });
+      expect(info.Devices.map((d) => [d.UUID, d.Path])).toEqual(built.gpus.map((g) => [g.uuid, `/dev/nvidia${g.minor}`]));
+      expect(info.Devices[0]!.Power).toBeNull();
+      expect(await (await fetch(`${base}/gpu/info`)).text()).toContain(`Driver version:          ${built.version}`);
+
+      const cli = await (await fetch(`${base}/v1.0/docker/cli?dev=1&vol=nvidia_driver`)).text();
+      expect(cli.trim()).toBe(
+        `--volume-driver=nvidia-docker --volume=${name()}:/usr/local/nvidia:ro --device=${built.root}/dev/nvidiactl:/dev/nvidiactl ` +
+          `--device=${built.root}/dev/nvidia-uvm:/dev/nvidia-uvm --device=${built.root}/dev/nvidia${built.gpus[1]!.minor}:/dev/nvidia${built.gpus[1]!.minor}`,
+      );
+      const json = (await (await fetch(`${base}/docker/cli/json?dev=${encodeURIComponent(built.gpus[0]!.uuid.slice(0, 12))}`)).json()) as { Devices: string[] };
+      expect(json.Devices.at(-1)).toBe(`${built.root}/dev/nvidia${built.gpus[0]!.minor}:/dev/nvidia${built.gpus[0]!.minor}`);
+
+      const invalid = await fetch(`${base}/v1.0/docker/cli?dev=7`);
+      expect([invalid.status, (await invalid.text()).trim()]).toEqual([400, 'invalid device: 7']);
+      expect((await fetch(`${base}/docker/cli?vol=other`)).status).toBe(400);
+      expect((await fetch(`${base}/v1.0/gpu/info`, { method: 'POST' })).status).toBe(405);
+      expect((await fetch(`${base}/v1.0/nothing`)).status).toBe(404);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+

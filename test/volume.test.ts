@@ -1,0 +1,268 @@
+// Driver volumes built from real driver roots (gcc-built libraries, Debian layout): layout,
+// hard links vs copies (a real tmpfs for EXDEV), idempotence and repair, list/remove, and
+// hostile volumes directories (planted symlinks) that must never lead a write outside DIR.
+import { execFile } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DriverDiscovery } from '../src/node/discovery-types.js';
+import { MountState } from '../src/node/plugin-state.js';
+import { createDriverVolume } from '../src/node/volume.js';
+import { listDriverVolumes, removeDriverVolume } from '../src/node/volume-list.js';
+import { MANIFEST_NAME, verifyVolume } from '../src/node/volume-manifest.js';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+
+const run = promisify(execFile);
+const isRoot = process.getuid?.() === 0;
+
+/** What discovery must report for a built root: computed from the helper's own record. */
+function discoveryOf(built: DriverRoot, version = built.version): DriverDiscovery {
+  return {
+    root: built.root,
+    driverVersion: version,
+    versionSource: 'proc',
+    gpus: [],
+    libraries: built.libraries.map((lib) => ({
+      path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
+      category: 'compute', cacheName: null, cachePath: null,
+    })),
+    binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
+    devices: [], firmware: [], ipc: [], rejected: [], warnings: [],
+  };
+}
+
+/** Every path under `dir`, for "nothing was written here" checks. */
+async function tree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      out.push(join(d, e.name));
+      if (e.isDirectory()) await walk(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+let built: DriverRoot;
+let work: string;
+beforeAll(async () => {
+  built = await buildDriverRoot({ devices: false, ipc: false });
+  work = await mkdtemp(join(tmpdir(), 'volume-test-'));
+});
+afterAll(async () => {
+  await built?.cleanup();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('createDriverVolume', () => {
+  it('lays out bin/, lib64/, lib/ as hard links with soname links', async () => {
+    const dir = join(work, 'layout');
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(volume.created).toBe(true);
+    expect(volume.path).toBe(join(dir, 'nvidia_driver', built.version));
+    expect((await stat(volume.path)).mode & 0o777).toBe(0o755);
+    expect(volume.methods.link).toBe(built.libraries.length + built.binaries.length);
+
+    for (const lib of built.libraries) {
+      const placed = join(volume.path, lib.bits === 64 ? 'lib64' : 'lib', lib.name);
+      const [a, b] = await Promise.all([lstat(placed), stat(join(built.root, lib.path))]);
+      expect(a.isFile()).toBe(true);
+      expect(a.ino).toBe(b.ino); // the driver's own inode: a hard link
+      if (lib.soname !== lib.name) {
+        const link = join(volume.path, lib.bits === 64 ? 'lib64' : 'lib', lib.soname);
+        expect(await readlink(link)).toBe(lib.name); // relative, same directory
+        expect((await stat(link)).ino).toBe(b.ino);
+      }
+    }
+    for (const bin of built.binaries) {
+      expect((await stat(join(volume.path, 'bin', bin.name))).ino).toBe((await stat(join(built.root, bin.path))).ino);
+    }
+    for (const dir64 of ['lib64', 'lib']) {
+      const cuda = built.libraries.find((l) => l.soname === 'libcuda.so.1' && (l.bits === 64) === (dir64 === 'lib64'))!;
+      expect(await readlink(join(volume.path, dir64, 'libcuda.so'))).toBe(cuda.name);
+      const glx = built.libraries.find((l) => l.soname === 'libGLX_nvidia.so.0' && (l.bits === 64) === (dir64 === 'lib64'))!;
+      expect(await readlink(join(volume.path, dir64, 'libGLX_indirect.so.0'))).toBe(glx.name);
+    }
+    expect((await readdir(join(dir, 'nvidia_driver'))).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('reuses a complete volume, rebuilds a damaged one, and puts a new version beside the old', async () => {
+    const dir = join(work, 'idem');
+    const first = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    const manifestIno = (await lstat(join(first.path, MANIFEST_NAME))).ino;
+    const again = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(again.created).toBe(false);
+    expect((await lstat(join(first.path, MANIFEST_NAME))).ino).toBe(manifestIno);
+
+    const victim = built.libraries[0]!;
+    await rm(join(first.path, victim.bits === 64 ? 'lib64' : 'lib', victim.name));
+    expect((await verifyVolume(first.path, built.version)).complete).toBe(false);
+    const repaired = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(repaired.created).toBe(true);
+    expect((await verifyVolume(first.path, built.version)).complete).toBe(true);
+
+    const newer = await createDriverVolume({ discovery: discoveryOf(built, '999.1.2'), dir });
+    expect(newer.path).toBe(join(dir, 'nvidia_driver', '999.1.2'));
+    const listed = await listDriverVolumes({ dir });
+    expect(listed.map((v) => [v.name, v.complete])).toEqual([
+      [`nvidia_driver_${built.version}`, true],
+      ['nvidia_driver_999.1.2', true],
+    ]);
+  });
+
+  it('rebuilds when a driver file was replaced by a reinstall of the same version', async () => {
+    const dir = join(work, 'reinstall');
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    const bin = built.binaries[0]!;
+    const source = join(built.root, bin.path);
+    const text = await readFile(source);
+    await rm(source);
+    await writeFile(source, text, { mode: 0o755 }); // new inode, as dpkg unpacks
+    const again = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(again.created).toBe(true);
+    expect((await stat(join(volume.path, 'bin', bin.name))).ino).toBe((await stat(source)).ino);
+  });
+
+  it('copies with the same mode and bytes when asked, sharing no inode', async () => {
+    const dir = join(work, 'copy');
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir, strategy: 'copy' });
+    expect(volume.methods.link).toBe(0);
+    expect(volume.methods.copy + volume.methods.clone).toBe(volume.files);
+    for (const bin of built.binaries) {
+      const [a, b] = await Promise.all([stat(join(volume.path, 'bin', bin.name)), stat(join(built.root, bin.path))]);
+      expect(a.ino).not.toBe(b.ino);
+      expect(a.mode & 0o777).toBe(b.mode & 0o777);
+      expect(await readFile(join(volume.path, 'bin', bin.name))).toEqual(await readFile(join(built.root, bin.path)));
+    }
+  });
+
+  it.skipIf(!isRoot)('falls back to copies across filesystems (tmpfs: EXDEV)', async () => {
+    const mnt = join(work, 'tmpfs');
+    await mkdir(mnt);
+    try {
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+    } catch (err) {
+      console.warn(`skipping tmpfs check: mount refused: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      const volume = await createDriverVolume({ discovery: discoveryOf(built), dir: mnt });
+      expect(volume.methods.link).toBe(0);
+      expect(volume.methods.copy + volume.methods.clone).toBe(volume.files);
+      for (const lib of built.libraries) {
+        const placed = join(volume.path, lib.bits === 64 ? 'lib64' : 'lib', lib.name);
+        const [a, b] = await Promise.all([stat(placed), stat(join(built.root, lib.path))]);
+        expect(a.size).toBe(b.size);
+        expect(a.mode & 0o777).toBe(b.mode & 0o777);
+      }
+      expect((await createDriverVolume({ discovery: discoveryOf(built), dir: mnt })).created).toBe(false);
+    } finally {
+      await run('umount', [mnt]);
+    }
+  });
+
+  it('cleans work directories of dead runs', async () => {
+    const dir = join(work, 'stale');
+    await mkdir(join(dir, 'nvidia_driver', `.tmp-${built.version}-999999999-abcdef`, 'lib64'), { recursive: true });
+    await mkdir(join(dir, 'nvidia_driver', `.old-${built.version}-999999998-abcdef`), { recursive: true });
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(volume.cleaned.sort()).toEqual([`.old-${built.version}-999999998-abcdef`, `.tmp-${built.version}-999999999-abcdef`]);
+    expect((await readdir(join(dir, 'nvidia_driver'))).sort()).toEqual([built.version]);
+  });
+});
+
+describe('hostile volumes directories and roots', () => {
+  it('refuses DIR/nvidia_driver planted as a symlink, writing nothing at its target', async () => {
+    const dir = join(work, 'planted');
+    const outside = join(work, 'outside-1');
+    await mkdir(outside);
+    await mkdir(dir);
+    await symlink(outside, join(dir, 'nvidia_driver'));
+    await expect(createDriverVolume({ discovery: discoveryOf(built), dir })).rejects.toThrow(/nvidia_driver: is a symlink/);
+    expect(await tree(outside)).toEqual([]);
+  });
+
+  it('replaces a version directory planted as a symlink without touching its target', async () => {
+    const dir = join(work, 'planted-version');
+    const outside = join(work, 'outside-2');
+    await mkdir(join(outside, 'lib64'), { recursive: true });
+    await writeFile(join(outside, 'lib64', 'keep'), 'precious');
+    await mkdir(join(dir, 'nvidia_driver'), { recursive: true });
+    await symlink(outside, join(dir, 'nvidia_driver', built.version));
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect((await lstat(volume.path)).isDirectory()).toBe(true);
+    expect(await tree(outside)).toEqual([join(outside, 'lib64'), join(outside, 'lib64', 'keep')]);
+    expect(await readFile(join(outside, 'lib64', 'keep'), 'utf8')).toBe('precious');
+  });
+
+  it('refuses a driver file whose path leaves the root, naming it', async () => {
+    const outside = join(work, 'outside-3');
+    await mkdir(outside);
+    await writeFile(join(outside, 'libcuda.so.1.2'), 'not the driver');
+    await symlink(outside, join(built.root, 'escape'));
+    try {
+      const discovery = discoveryOf(built);
+      discovery.libraries.push({ ...discovery.libraries[0]!, path: '/escape/libcuda.so.1.2', name: 'libcuda.so.1.2', soname: null });
+      const dir = join(work, 'escape');
+      await expect(createDriverVolume({ discovery, dir })).rejects.toThrow(/escape\/libcuda\.so\.1\.2: resolves to .* outside the driver root/);
+      expect(await readdir(join(dir, 'nvidia_driver'))).toEqual([]);
+    } finally {
+      await rm(join(built.root, 'escape'));
+    }
+  });
+
+  it('refuses a version that is not digits and dots', async () => {
+    const dir = join(work, 'badversion');
+    for (const version of ['../../etc', '535/../..', '', '1']) {
+      await expect(createDriverVolume({ discovery: discoveryOf(built, version), dir })).rejects.toThrow(/version/);
+    }
+    await expect(removeDriverVolume({ dir, version: '../..' })).rejects.toThrow(/invalid volume version/);
+  });
+
+  it('keeps the first of two different files with one name and says so', async () => {
+    const discovery = discoveryOf(built);
+    const first = built.libraries.find((l) => l.bits === 64)!;
+    // Another file with the same basename elsewhere in the root (v1 failed the whole volume: #186).
+    await mkdir(join(built.root, 'opt/dup'), { recursive: true });
+    await writeFile(join(built.root, 'opt/dup', first.name), 'another build');
+    try {
+      discovery.libraries.push({ ...discovery.libraries[0]!, path: `/opt/dup/${first.name}`, name: first.name, bits: 64 });
+      const volume = await createDriverVolume({ discovery, dir: join(work, 'dupes') });
+      expect(volume.skipped).toHaveLength(1);
+      expect(volume.skipped[0]).toContain(`/opt/dup/${first.name}`);
+      expect((await stat(join(volume.path, 'lib64', first.name))).ino).toBe((await stat(join(built.root, first.path))).ino);
+    } finally {
+      await rm(join(built.root, 'opt'), { recursive: true });
+    }
+  });
+});
+
+describe('list and remove', () => {
+  it('removes a volume, refusing while the plugin records a mount', async () => {
+    const dir = join(work, 'remove');
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    const state = await MountState.load(dir, 'test-plugin');
+    state.mount(volume.name, 'a'.repeat(64));
+    await state.save();
+    expect((await listDriverVolumes({ dir }))[0]!.mounts).toBe(1);
+    await expect(removeDriverVolume({ dir, version: built.version })).rejects.toThrow(/is mounted/);
+    state.unmount(volume.name, 'a'.repeat(64));
+    await state.save();
+    expect(await removeDriverVolume({ dir, version: built.version })).toBe(true);
+    expect(await removeDriverVolume({ dir, version: built.version })).toBe(false);
+    expect(await listDriverVolumes({ dir })).toEqual([]);
+    expect(basename(volume.path)).toBe(built.version);
+  });
+
+  it('lists a damaged volume as broken', async () => {
+    const dir = join(work, 'broken');
+    const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    await rm(join(volume.path, 'lib64', 'libcuda.so'));
+    const [info] = await listDriverVolumes({ dir });
+    expect(info!.complete).toBe(false);
+    expect(info!.problem).toMatch(/libcuda\.so/);
+  });
+});
