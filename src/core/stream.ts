@@ -4,12 +4,10 @@
 import { LdCacheError } from './errors.js';
 import { acquireInput, memoryView, type InputHolder } from './input-region.js';
 import type { ParsedLdCache } from './ldcache.js';
-import { callCore, coreError, parseLdCacheInPlace } from './parse.js';
+import { callCore, coreError, parseLdCacheInPlace, type ParseOptions } from './parse.js';
 import type { LdCache } from './types.js';
 
-export interface StreamParseOptions {
-  /** Named in error messages. */
-  file?: string;
+export interface StreamParseOptions extends ParseOptions {
   /** Expected total size (e.g. from fstat): reserves the region once. */
   sizeHint?: number;
 }
@@ -29,6 +27,7 @@ const MAX_INPUT = 0xffff_0000;
 
 class StreamingParser implements LdCacheParser, InputHolder {
   readonly #file: string | undefined;
+  readonly #options: StreamParseOptions;
   #length = 0;
   #capacity = 0;
   #address = 0;
@@ -39,6 +38,7 @@ class StreamingParser implements LdCacheParser, InputHolder {
 
   constructor(options: StreamParseOptions) {
     this.#file = options.file;
+    this.#options = options;
     const hint = options.sizeHint;
     if (hint !== undefined && Number.isFinite(hint) && hint > 0) this.#reserve(Math.min(hint, MAX_INPUT));
   }
@@ -96,7 +96,7 @@ class StreamingParser implements LdCacheParser, InputHolder {
     if (this.#evicted) callCore(this.#file, () => this.#reserve(this.#length));
     // The cache takes the region over: nothing to copy out of it.
     this.#ending = true;
-    return parseLdCacheInPlace(this.#length, this.#file);
+    return parseLdCacheInPlace(this.#length, this.#file, this.#options);
   }
 }
 
