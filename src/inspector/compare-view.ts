@@ -13,10 +13,10 @@ export function renderCompare(target: HTMLElement, result: CompareResult, nameA:
     label: `Differences between ${nameA} and ${nameB}`,
     emptyText: 'The two caches list the same entries with the same paths.',
     columns: [
-      { id: 'kind', label: 'Change', width: '7.5rem', text: (item) => KIND_LABELS[rows[item]!.kind] },
+      { id: 'kind', label: 'Change', width: '8.5rem', text: (item) => KIND_LABELS[rows[item]!.kind] },
       { id: 'name', label: 'Name', width: 'minmax(0, 1fr)', mono: true, text: (item) => rows[item]!.name },
-      { id: 'flags', label: 'Flags', width: 'minmax(0, 0.45fr)', mono: true, text: (item) => flagsWords(rows[item]!.flags) },
-      { id: 'hwcap', label: 'hwcap', width: 'minmax(0, 0.3fr)', mono: true, text: (item) => rows[item]!.hwcap },
+      { id: 'flags', label: 'Flags', width: '9rem', mono: true, text: (item) => flagsWords(rows[item]!.flags) },
+      { id: 'hwcap', label: 'hwcap', width: 'minmax(4rem, 0.3fr)', mono: true, text: (item) => rows[item]!.hwcap },
       { id: 'a', label: 'Path in A', width: 'minmax(0, 1.5fr)', mono: true, text: (item) => rows[item]!.pathsA.join('  ·  ') },
       { id: 'b', label: 'Path in B', width: 'minmax(0, 1.5fr)', mono: true, text: (item) => rows[item]!.pathsB.join('  ·  ') },
     ],

@@ -2,7 +2,8 @@
 // line of details for the selected entry.
 import type { LdCache } from '../core/types.js';
 import { h, plural } from './dom.js';
-import { EntryIndex, LEGACY_HWCAP, NO_HWCAP, type EntryColumn, type EntryQuery } from './entry-query.js';
+import { entryAt, LEGACY_HWCAP, NO_HWCAP, type CacheStats } from './cache-stats.js';
+import { EntryIndex, type EntryColumn, type EntryQuery } from './entry-query.js';
 import { flagsWords, hex32, hwcapHex, hwcapText, osAbiText } from './entry-text.js';
 import { VirtualGrid } from './virtual-grid.js';
 
@@ -23,9 +24,8 @@ export class EntriesView {
   private query: EntryQuery = { search: '', arch: '', hwcap: '' };
   private searchTimer = 0;
 
-  constructor(private readonly cache: LdCache, options: EntriesViewOptions) {
+  constructor(private readonly cache: LdCache, stats: CacheStats, options: EntriesViewOptions) {
     this.index = new EntryIndex(cache);
-    const entries = cache.entries;
     this.search = h('input', {
       type: 'search',
       id: 'entry-search',
@@ -36,26 +36,25 @@ export class EntriesView {
       'aria-keyshortcuts': '/',
     });
     this.archFilter = h('select', { id: 'arch-filter' }, h('option', { value: '' }, 'All architectures'));
-    for (const [arch, count] of countBy(entries, (entry) => entry.arch)) {
+    for (const [arch, count] of stats.arch) {
       this.archFilter.append(h('option', { value: arch }, `${arch} (${count.toLocaleString('en-US')})`));
     }
     this.hwcapFilter = h('select', { id: 'hwcap-filter' }, h('option', { value: '' }, 'Any hwcap'));
-    const hwcaps = countBy(entries, (entry) => (entry.hwcapName !== undefined ? entry.hwcapName : entry.hwcap === 0n ? NO_HWCAP : LEGACY_HWCAP));
-    for (const [value, count] of hwcaps) {
+    for (const [value, count] of stats.hwcap) {
       const label = value === NO_HWCAP ? 'No hwcap' : value === LEGACY_HWCAP ? 'Legacy hwcap bits' : `glibc-hwcaps/${value}`;
       this.hwcapFilter.append(h('option', { value }, `${label} (${count.toLocaleString('en-US')})`));
     }
     this.shown = h('span', { class: 'shown-count', 'aria-live': 'polite', 'data-testid': 'shown-count' });
 
-    const entry = (item: number) => entries[item]!;
+    const entry = (item: number) => entryAt(cache, item);
     this.grid = new VirtualGrid({
       label: 'Cache entries',
       emptyText: 'No entry matches the filters.',
       columns: [
         { id: 'index', label: '#', width: '4.5rem', sortable: true, text: (item) => String(item) },
         { id: 'name', label: 'Name', width: 'minmax(0, 1.1fr)', mono: true, sortable: true, text: (item) => entry(item).name },
-        { id: 'flags', label: 'Flags', width: 'minmax(0, 0.5fr)', mono: true, sortable: true, text: (item) => flagsWords(entry(item).flags) },
-        { id: 'hwcap', label: 'hwcap', width: 'minmax(0, 0.4fr)', mono: true, sortable: true, text: (item) => hwcapText(entry(item)) },
+        { id: 'flags', label: 'Flags', width: '9rem', mono: true, sortable: true, text: (item) => flagsWords(entry(item).flags) },
+        { id: 'hwcap', label: 'hwcap', width: 'minmax(5rem, 0.45fr)', mono: true, sortable: true, text: (item) => hwcapText(entry(item)) },
         { id: 'path', label: 'Path', width: 'minmax(0, 2fr)', mono: true, sortable: true, text: (item) => entry(item).path },
       ],
       rowAttributes: (item) => {
@@ -70,7 +69,7 @@ export class EntriesView {
     this.search.addEventListener('input', () => {
       clearTimeout(this.searchTimer);
       // Short debounce: one filter pass per pause in typing, not per key, at 200k entries.
-      this.searchTimer = window.setTimeout(() => this.update({ search: this.search.value }), entries.length > 20_000 ? 120 : 0);
+      this.searchTimer = window.setTimeout(() => this.update({ search: this.search.value }), cache.count > 20_000 ? 120 : 0);
     });
     this.search.addEventListener('keydown', (event) => {
       if (event.key === 'ArrowDown' || event.key === 'Enter') {
@@ -106,7 +105,7 @@ export class EntriesView {
     this.query = { ...this.query, ...change };
     const rows = this.index.run(this.query);
     this.grid.setItems(rows);
-    const total = this.cache.entries.length;
+    const total = this.cache.count;
     this.shown.textContent = rows.length === total ? plural(total, 'entry', 'entries') : `${rows.length.toLocaleString('en-US')} of ${plural(total, 'entry', 'entries')}`;
   }
 
@@ -115,7 +114,7 @@ export class EntriesView {
       this.details.replaceChildren(h('span', { class: 'muted' }, 'Select a row (click, or ↑ ↓ PgUp PgDn Home End in the table) to see every field.'));
       return;
     }
-    const entry = this.cache.entries[item]!;
+    const entry = entryAt(this.cache, item);
     const fact = (label: string, value: string) => h('span', { class: 'fact' }, h('span', { class: 'fact-label' }, label), ' ', h('span', { class: 'mono' }, value));
     const facts = [
       fact('entry', `#${entry.index}`),
@@ -130,12 +129,3 @@ export class EntriesView {
   }
 }
 
-/** Counts per key, most frequent first. */
-export function countBy<T>(items: readonly T[], key: (item: T) => string): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const item of items) {
-    const k = key(item);
-    counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-}

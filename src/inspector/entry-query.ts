@@ -1,14 +1,11 @@
 // Filtering and sorting of a cache's entries for the table. Strings are decoded lazily: the
 // first paint touches only the visible rows; a search or a sort decodes a column once.
 import type { LdCache } from '../core/types.js';
-import type { SortDirection } from './virtual-grid.js';
+import { entryAt, LEGACY_HWCAP, NO_HWCAP } from './cache-stats.js';
 import { flagsWords, hwcapText } from './entry-text.js';
+import type { SortDirection } from './virtual-grid.js';
 
 export type EntryColumn = 'index' | 'name' | 'flags' | 'hwcap' | 'path';
-
-/** hwcap filter: '' any; NO_HWCAP plain entries; LEGACY_HWCAP legacy bits; else a glibc-hwcaps name. */
-export const NO_HWCAP = '\u0000none';
-export const LEGACY_HWCAP = '\u0000legacy';
 
 export interface EntryQuery {
   readonly search: string;
@@ -28,10 +25,10 @@ export class EntryIndex {
   column(column: Exclude<EntryColumn, 'index'>): string[] {
     let values = this.columns.get(column);
     if (!values) {
-      const entries = this.cache.entries;
-      values = new Array<string>(entries.length);
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i]!;
+      const count = this.cache.count;
+      values = new Array<string>(count);
+      for (let i = 0; i < count; i++) {
+        const entry = entryAt(this.cache, i);
         values[i] = column === 'name' ? entry.name : column === 'path' ? entry.path : column === 'flags' ? flagsWords(entry.flags) : hwcapText(entry);
       }
       this.columns.set(column, values);
@@ -41,12 +38,12 @@ export class EntryIndex {
 
   /** Entry indices that match `query`, in the requested order (file order by default). */
   run(query: EntryQuery): Uint32Array {
-    const entries = this.cache.entries;
+    const count = this.cache.count;
     const needle = query.search.trim().toLowerCase();
     const unfiltered = !needle && !query.arch && !query.hwcap;
     let matches: Uint32Array;
     if (unfiltered) {
-      matches = new Uint32Array(entries.length);
+      matches = new Uint32Array(count);
       for (let i = 0; i < matches.length; i++) matches[i] = i;
     } else {
       if (needle) {
@@ -54,8 +51,8 @@ export class EntryIndex {
         this.lowerPaths ??= this.column('path').map((path) => path.toLowerCase());
       }
       const kept: number[] = [];
-      for (let i = 0; i < entries.length; i++) {
-        const entry = entries[i]!;
+      for (let i = 0; i < count; i++) {
+        const entry = entryAt(this.cache, i);
         if (query.arch && entry.arch !== query.arch) continue;
         if (query.hwcap && !matchesHwcap(query.hwcap, entry.hwcapName, entry.hwcap)) continue;
         if (needle && !this.lowerNames![i]!.includes(needle) && !this.lowerPaths![i]!.includes(needle)) continue;

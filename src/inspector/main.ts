@@ -1,6 +1,7 @@
 // The inspector page: pick or drop one cache to inspect it, or two to compare them. Everything
 // runs in the page (the wasm core is inlined); nothing is fetched or sent.
 import { cacheToJSON } from '../core/json.js';
+import { cacheStats } from './cache-stats.js';
 import { compareCaches } from './compare.js';
 import { renderCompare } from './compare-view.js';
 import { byId, downloadBlob, h } from './dom.js';
@@ -43,9 +44,13 @@ async function openFiles(files: readonly File[]): Promise<void> {
     const loaded: LoadedCache[] = [];
     for (const file of chosen) loaded.push(await loadCacheFile(file));
     if (generation !== loadGeneration) return;
+    performance.mark('ldcache:parsed');
     show(loaded);
     setState('ready');
+    // Marks for measurement: `ready` = summary and first rows in the DOM; `painted` = after the
+    // frame that shows them.
     performance.mark('ldcache:ready');
+    requestAnimationFrame(() => setTimeout(() => performance.mark('ldcache:painted'), 0));
     if (files.length > 2) showError(`${files.length} files were chosen; showing the first two (${chosen.map((f) => f.name).join(', ')}).`);
   } catch (err) {
     if (generation !== loadGeneration) return;
@@ -61,8 +66,9 @@ async function openFiles(files: readonly File[]): Promise<void> {
 function show(loaded: LoadedCache[]): void {
   const primary = loaded[0]!;
   const secondary = loaded[1];
-  const nvidia = classifyForView(primary.cache);
-  const entries = new EntriesView(primary.cache, { nvidiaStatus: (index) => nvidia.statusOf(index) });
+  const stats = cacheStats(primary.cache);
+  const nvidia = classifyForView(primary.cache, stats.nvidiaCandidates);
+  const entries = new EntriesView(primary.cache, stats, { nvidiaStatus: (index) => nvidia.statusOf(index) });
   shown = { primary, entries };
 
   fileNames.replaceChildren(
@@ -70,7 +76,7 @@ function show(loaded: LoadedCache[]): void {
       ? [h('span', { class: 'file-tag' }, h('b', {}, 'A '), primary.fileName), h('span', { class: 'file-tag' }, h('b', {}, 'B '), secondary.fileName)]
       : [h('span', { class: 'file-tag' }, primary.fileName)]),
   );
-  renderOverview(byId('overview'), primary);
+  renderOverview(byId('overview'), primary, stats);
   welcome.hidden = true;
   report.hidden = false;
   byId('panel-entries').replaceChildren(entries.element);

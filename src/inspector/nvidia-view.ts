@@ -1,10 +1,11 @@
 // The NVIDIA tab: driver libraries grouped by category and bits, the driver version(s) seen, and
-// entries of another driver version marked as strays. Classification comes from the core
-// (classifyNvidiaCache); where an entry's own name and path show no version, the page takes the
-// evidence of its directory: beside the driver's versioned files it is the driver's, beside only
-// another version's files it is a stray.
+// entries of another driver version marked as strays. Which entries are driver libraries, and
+// the version each shows, come from the core (classifyNvidiaCache); where an entry's own name and
+// path show no version, the page takes the evidence of its directory: beside the driver's
+// versioned files it is the driver's, beside only another version's files it is a stray.
 import { classifyNvidiaCache, type NvidiaCacheClassification, type NvidiaEntryStatus } from '../core/nvidia.js';
 import type { LdCache } from '../core/types.js';
+import { entryAt } from './cache-stats.js';
 import { h, plural } from './dom.js';
 import { flagsWords } from './entry-text.js';
 
@@ -30,24 +31,35 @@ function directoryOf(path: string): string {
   return path.slice(0, path.lastIndexOf('/') + 1);
 }
 
-export function classifyForView(cache: LdCache): NvidiaForView {
-  const classification = classifyNvidiaCache(cache);
-  const entries = cache.entries;
-  // Versions that each directory's self-describing entries show.
+/** Classifies the candidate entries (see cache-stats: names that start with a driver library stem). */
+export function classifyForView(cache: LdCache, candidates: readonly number[]): NvidiaForView {
+  const core = classifyNvidiaCache({ entries: candidates.map((index) => entryAt(cache, index)) });
+  // The newest version seen is taken for the installed driver: files of another version are what
+  // an upgrade or a second flavour leaves behind. (A count of versioned names can favour the
+  // leftovers: Debian's 470 flavour has more versioned sonames than 535.)
+  const driverVersion = core.versions[0] ?? null;
+  const classification: NvidiaCacheClassification = { ...core, driverVersion };
+  const pathOf = (index: number) => entryAt(cache, index).path;
+  const own = core.entries.map((item): NvidiaRow => {
+    if (item.status === 'unversioned') return { ...item, evidence: 'none' };
+    if (item.version === null) return { ...item, evidence: 'entry' };
+    return { ...item, status: item.version === driverVersion ? 'driver' : 'stray', evidence: 'entry' };
+  });
+  // What each directory's self-describing entries say.
   const seenIn = new Map<string, Set<NvidiaEntryStatus>>();
-  for (const item of classification.entries) {
-    if (item.status === 'unversioned') continue;
-    const dir = directoryOf(entries[item.index]!.path);
+  for (const row of own) {
+    if (row.status === 'unversioned') continue;
+    const dir = directoryOf(pathOf(row.index));
     let statuses = seenIn.get(dir);
     if (!statuses) seenIn.set(dir, (statuses = new Set()));
-    statuses.add(item.status);
+    statuses.add(row.status);
   }
-  const rows = classification.entries.map((item): NvidiaRow => {
-    if (item.status !== 'unversioned') return { ...item, evidence: 'entry' };
-    const statuses = seenIn.get(directoryOf(entries[item.index]!.path));
-    if (statuses?.has('driver')) return { ...item, status: 'driver', version: classification.driverVersion, evidence: 'directory' };
-    if (statuses?.has('stray')) return { ...item, status: 'stray', version: null, evidence: 'directory' };
-    return { ...item, evidence: 'none' };
+  const rows = own.map((row): NvidiaRow => {
+    if (row.status !== 'unversioned') return row;
+    const statuses = seenIn.get(directoryOf(pathOf(row.index)));
+    if (statuses?.has('driver')) return { ...row, status: 'driver', version: driverVersion, evidence: 'directory' };
+    if (statuses?.has('stray')) return { ...row, status: 'stray', evidence: 'directory' };
+    return row;
   });
   const byIndex = new Map(rows.map((row) => [row.index, row.status]));
   return { classification, rows, count: rows.length, statusOf: (index) => byIndex.get(index) };
@@ -91,7 +103,6 @@ export function renderNvidia(target: HTMLElement, cache: LdCache, nvidia: Nvidia
     return CATEGORY_ORDER.indexOf(categoryA) - CATEGORY_ORDER.indexOf(categoryB) || bitsB.localeCompare(bitsA);
   });
 
-  const entries = cache.entries;
   const section = ([key, group]: [string, NvidiaRow[]]) => {
     const [category, bits] = key.split('\u0000') as [string, string];
     return h(
@@ -102,7 +113,7 @@ export function renderNvidia(target: HTMLElement, cache: LdCache, nvidia: Nvidia
         'ul',
         { class: 'nvidia-list' },
         ...group.map((row) => {
-          const entry = entries[row.index]!;
+          const entry = entryAt(cache, row.index);
           const label = row.status === 'stray' ? `stray${row.version ? ` ${row.version}` : ''}` : row.status === 'driver' ? (row.version ?? 'driver') : 'version unknown';
           return h(
             'li',

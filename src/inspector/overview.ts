@@ -2,8 +2,7 @@
 // architecture and type, and the glibc-hwcaps directories.
 import type { LdCache } from '../core/types.js';
 import { h, plural } from './dom.js';
-import { countBy } from './entries-view.js';
-import { typeWord } from './entry-text.js';
+import type { CacheStats } from './cache-stats.js';
 
 const LAYOUTS: Record<string, string> = {
   old: 'old (ld.so-1.7.0)',
@@ -18,11 +17,7 @@ export interface OverviewInput {
   readonly parseMs: number;
 }
 
-export function renderOverview(target: HTMLElement, { cache, fileName, fileSize, parseMs }: OverviewInput): void {
-  const entries = cache.entries;
-  const archCounts = countBy(entries, (entry) => entry.arch);
-  const typeCounts = countBy(entries, (entry) => typeWord(entry.type));
-
+export function renderOverview(target: HTMLElement, { cache, fileName, fileSize, parseMs }: OverviewInput, stats: CacheStats): void {
   const cardOf = (className: string, label: string, ...value: (Node | string | null)[]) =>
     h('div', { class: className }, h('div', { class: 'card-label' }, label), h('div', { class: 'card-value' }, ...value));
   const card = (label: string, ...value: (Node | string | null)[]) => cardOf('card', label, ...value);
@@ -50,8 +45,8 @@ export function renderOverview(target: HTMLElement, { cache, fileName, fileSize,
       card('Layout', h('span', { 'data-testid': 'layout' }, LAYOUTS[cache.format] ?? cache.format)),
       card('Byte order', h('span', { 'data-testid': 'byte-order' }, cache.byteOrder === 'little' ? 'little-endian' : 'big-endian')),
       wideCard('Generator', cache.generator !== undefined ? h('span', { class: 'mono', 'data-testid': 'generator' }, cache.generator || '(empty)') : h('span', { class: 'muted', 'data-testid': 'generator' }, 'not recorded')),
-      wideCard('Architectures', chips(archCounts, 'arch-counts')),
-      card('Types', chips(typeCounts, 'type-counts')),
+      wideCard('Architectures', chips(stats.arch, 'arch-counts')),
+      card('Types', chips(stats.type, 'type-counts')),
       card('glibc-hwcaps', hwcapDirs),
     ),
   );

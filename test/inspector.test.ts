@@ -1,0 +1,435 @@
+// The browser inspector (dist/inspector.html) in real headless Chromium, fed caches written by the
+// real ldconfig over gcc-built libraries, and checked against what `ldconfig -p` prints for them.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseLdCache } from '../src/core/parse.js';
+import { LdCacheError } from '../src/core/errors.js';
+import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
+import { chromiumSkipReason, launchChromium, openWatchedPage, type Browser, type Page, type PageWatch } from './helpers/chromium.js';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { buildSharedObject, canBuild, ldconfigPath, makeTempDir, writeCacheWithLdconfig, type LdconfigFormat } from './helpers/so-builder.js';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pagePath = join(repo, 'dist', 'inspector.html');
+const pageUrl = pathToFileURL(pagePath).href;
+const screenshots = process.env.LDCACHE_SCREENSHOTS ?? join(tmpdir(), 'ldcache-inspector-screenshots');
+
+const skipReason =
+  chromiumSkipReason() ??
+  (ldconfigPath() ? undefined : 'the real ldconfig is not installed') ??
+  (existsSync(pagePath) ? undefined : `${pagePath} is missing (run npm run build)`);
+if (skipReason) console.warn(`inspector tests skipped: ${skipReason}`);
+
+interface PrintedEntry {
+  name: string;
+  /** The text inside the parentheses: flags words and any hwcap part. */
+  inner: string;
+  path: string;
+}
+
+interface Printed {
+  bytes: Buffer;
+  text: string;
+  count: number;
+  entries: PrintedEntry[];
+}
+
+/** `ldconfig -p -C NAME` run in the file's directory, so its header names the file as the page does. */
+function ldconfigP(file: string): Printed {
+  const result = spawnSync(ldconfigPath()!, ['-p', '-C', basename(file)], { cwd: dirname(file), env: { ...process.env, LC_ALL: 'C' }, maxBuffer: 1 << 28 });
+  if (result.status !== 0) throw new Error(`ldconfig -p -C ${file} failed: ${result.stderr.toString()}`);
+  const text = result.stdout.toString('utf8');
+  const lines = text.split('\n');
+  const entries = lines
+    .map((line) => /^\t(.*) \((.*)\) => (.*)$/.exec(line))
+    .filter((match): match is RegExpExecArray => match !== null)
+    .map(([, name, inner, path]) => ({ name: name!, inner: inner!, path: path! }));
+  return { bytes: result.stdout, text, count: Number(/^(\d+) libs found in cache/.exec(lines[0]!)![1]), entries };
+}
+
+async function choose(page: Page, files: string | string[]): Promise<void> {
+  await page.setInputFiles('#file-input', files);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error');
+}
+
+/** The rendered rows of the entries grid: position (file order index when unsorted) and cell texts. */
+async function renderedRows(page: Page, grid = 'entries-grid'): Promise<{ position: number; cells: string[]; nvidia: string | null }[]> {
+  return page.$$eval(`[data-testid="${grid}"] .grid-rows [role="row"]`, (rows) =>
+    rows.map((row) => ({
+      position: Number(row.getAttribute('aria-rowindex')) - 2,
+      cells: [...row.children].map((cell) => cell.textContent ?? ''),
+      nvidia: row.getAttribute('data-nvidia'),
+    })),
+  );
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`) });
+}
+
+describe.skipIf(skipReason !== undefined)('browser inspector', () => {
+  const temp = makeTempDir('ldcache-inspector-');
+  const root = join(temp.dir, 'root');
+  const caches: Record<LdconfigFormat, string> = { new: '', compat: '', old: '' };
+  let browser: Browser;
+  let page: Page;
+  let watch: PageWatch;
+  let closePage: () => Promise<void>;
+
+  const dirs = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/i386-linux-gnu', '/usr/libx32', '/opt/vendor/lib'];
+
+  function buildRoot(at: string, variant: 'a' | 'b'): void {
+    const lib = (dir: string, file: string, soname: string, bits: 64 | 32 | 'x32' = 64, needed: string[] = []) =>
+      buildSharedObject({ dir: join(at, dir), file, soname, bits, needed });
+    lib('/usr/lib/x86_64-linux-gnu', 'libalpha.so.1.2.3', 'libalpha.so.1');
+    lib('/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3', 'libalpha.so.1.2.3', 'libalpha.so.1');
+    lib(variant === 'a' ? '/usr/lib/x86_64-linux-gnu' : '/opt/vendor/lib', 'libbeta.so.2.0', 'libbeta.so.2');
+    if (variant === 'a') lib('/usr/lib/x86_64-linux-gnu', 'libgamma.so.3', 'libgamma.so.3');
+    else lib('/usr/lib/x86_64-linux-gnu', 'libepsilon.so.5', 'libepsilon.so.5');
+    lib('/usr/lib/x86_64-linux-gnu', 'libshared.so.10', 'libshared.so.10');
+    lib('/opt/vendor/lib', 'libshared.so.9', 'libshared.so.9');
+    if (canBuild(32)) {
+      lib('/usr/lib/i386-linux-gnu', 'libalpha.so.1.2.3', 'libalpha.so.1', 32, ['libc.so.6']);
+      lib('/usr/lib/i386-linux-gnu', 'libdelta.so.4', 'libdelta.so.4', 32);
+    }
+    if (canBuild('x32')) lib('/usr/libx32', 'libalpha.so.1.2.3', 'libalpha.so.1', 'x32');
+  }
+
+  beforeAll(async () => {
+    buildRoot(root, 'a');
+    for (const format of ['new', 'compat', 'old'] as const) {
+      caches[format] = writeCacheWithLdconfig({ root, dirs, format, cacheFile: `/etc/${format}.cache` });
+    }
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    temp.cleanup();
+  });
+
+  async function open(options: Parameters<typeof openWatchedPage>[1] = {}, url = pageUrl): Promise<void> {
+    const opened = await openWatchedPage(browser, options);
+    page = opened.page;
+    watch = opened.watch;
+    closePage = () => opened.context.close();
+    await page.goto(url);
+  }
+
+  afterEach(async () => {
+    // Every test: no console error, no CSP violation, no request leaving the page.
+    expect(watch?.errors ?? []).toEqual([]);
+    expect(watch?.network ?? []).toEqual([]);
+    await closePage?.();
+  });
+
+  for (const format of ['new', 'compat', 'old'] as const) {
+    it(`shows a ${format}-format cache as ldconfig -p reads it (file://)`, async () => {
+      const printed = ldconfigP(caches[format]);
+      await open();
+      await choose(page, caches[format]);
+      expect(await page.getAttribute('body', 'data-state')).toBe('ready');
+      expect(await page.textContent('[data-testid="summary"]')).toBe(`${printed.count} libs found in cache`);
+      expect(await page.textContent('[data-testid="layout"]')).toContain(format);
+      expect(await page.textContent('[data-testid="byte-order"]')).toBe('little-endian');
+      expect(await page.getAttribute('[data-testid="entries-grid"]', 'aria-rowcount')).toBe(String(printed.entries.length + 1));
+
+      const rows = await renderedRows(page);
+      expect(rows.length).toBe(printed.entries.length);
+      for (const row of rows) {
+        const want = printed.entries[row.position]!;
+        expect(row.cells[1]).toBe(want.name);
+        expect(want.inner.startsWith(row.cells[2]!)).toBe(true);
+        expect(row.cells[4]).toBe(want.path);
+      }
+      if (format === 'new') {
+        expect(await page.textContent('[data-testid="hwcap-dirs"]')).toContain('x86-64-v3');
+        expect(rows.some((row) => row.cells[3] === 'x86-64-v3')).toBe(true);
+      }
+
+      await page.click('#tab-text');
+      expect(await page.inputValue('[data-testid="ldconfig-text"]')).toBe(printed.text);
+      await shot(page, `${format}-text`);
+    });
+  }
+
+  it('reads a big-endian cache (s390x-shaped) and prints what the LE twin prints', async () => {
+    const entries: WriterEntry[] = [
+      { name: 'libutil.so.1', path: '/lib/s390x-linux-gnu/libutil.so.1', flags: 0x0403 },
+      { name: 'libutil.so.1', path: '/lib32/libutil.so.1', flags: 0x0003 },
+      { name: 'libz.so.1', path: '/lib/s390x-linux-gnu/glibc-hwcaps/z15/libz.so.1', flags: 0x0403, hwcapDir: 'z15' },
+      { name: 'libz.so.1', path: '/lib/s390x-linux-gnu/libz.so.1', flags: 0x0403 },
+    ];
+    const generator = 'ldconfig (Debian GLIBC 2.36-9+deb12u14) stable release version 2.36';
+    const files: Record<'big' | 'little', string> = { big: '', little: '' };
+    for (const byteOrder of ['big', 'little'] as const) {
+      const dir = join(temp.dir, byteOrder);
+      mkdirSync(dir, { recursive: true });
+      files[byteOrder] = join(dir, 'foreign.cache');
+      writeFileSync(files[byteOrder], writeCache({ format: 'new', byteOrder, entries, generator, sort: true }).bytes);
+    }
+    const printed = ldconfigP(files.little);
+    await open();
+    await choose(page, files.big);
+    expect(await page.textContent('[data-testid="byte-order"]')).toBe('big-endian');
+    expect(await page.textContent('[data-testid="summary"]')).toBe(`${printed.count} libs found in cache`);
+    expect(await page.textContent('[data-testid="generator"]')).toBe(generator);
+    await page.click('#tab-text');
+    expect(await page.inputValue('[data-testid="ldconfig-text"]')).toBe(printed.text);
+  });
+
+  it('names the file and the byte offset of damage, then reads the next good file', async () => {
+    const good = readFileSync(caches.new);
+    const damaged = join(temp.dir, 'damaged.cache');
+    writeFileSync(damaged, good.subarray(0, 48 + 24 + 7)); // cut inside the entry table
+    const expected = (() => {
+      try {
+        parseLdCache(new Uint8Array(readFileSync(damaged)));
+      } catch (err) {
+        if (err instanceof LdCacheError) return err.describe('damaged.cache');
+      }
+      throw new Error('the core accepted a truncated cache');
+    })();
+    expect(expected).toMatch(/^damaged\.cache: .+ \(at byte \d+\)$/);
+
+    await open();
+    await choose(page, damaged);
+    expect(await page.getAttribute('body', 'data-state')).toBe('error');
+    expect(await page.isVisible('[data-testid="error"]')).toBe(true);
+    expect(await page.textContent('[data-testid="error"]')).toContain(expected);
+    await shot(page, 'error-light');
+
+    // A file that is no cache at all (an ELF object).
+    const notACache = join(root, 'usr/lib/x86_64-linux-gnu/libgamma.so.3');
+    await choose(page, notACache);
+    expect(await page.textContent('[data-testid="error"]')).toMatch(/^Cannot read this cache\. libgamma\.so\.3: .+ \(at byte 0\)$/);
+
+    const printed = ldconfigP(caches.new);
+    await choose(page, caches.new);
+    expect(await page.getAttribute('body', 'data-state')).toBe('ready');
+    expect(await page.isVisible('[data-testid="error"]')).toBe(false);
+    expect(await page.textContent('[data-testid="summary"]')).toBe(`${printed.count} libs found in cache`);
+  });
+
+  it('searches, filters, sorts and moves the selection with the keyboard', async () => {
+    const printed = ldconfigP(caches.new);
+    await open();
+    await choose(page, caches.new);
+    const grid = '[data-testid="entries-grid"]';
+    const activeRowIndex = () =>
+      page.$eval(grid, (el) => document.getElementById(el.getAttribute('aria-activedescendant') ?? '')?.getAttribute('aria-rowindex') ?? null);
+
+    await page.focus(grid);
+    await page.keyboard.press('End');
+    expect(await activeRowIndex()).toBe(String(printed.entries.length + 1));
+    await page.keyboard.press('Home');
+    expect(await activeRowIndex()).toBe('2');
+    await page.keyboard.press('ArrowDown');
+    expect(await activeRowIndex()).toBe('3');
+    expect(await page.textContent('[data-testid="details"]')).toContain('#1');
+    await page.keyboard.press('PageDown');
+    expect(Number(await activeRowIndex())).toBe(Math.min(printed.entries.length + 1, 3 + Number(await page.$eval(`${grid} .grid-body`, (el) => Math.max(1, Math.floor(el.clientHeight / 24) - 1)))));
+
+    await page.keyboard.press('/');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('entry-search');
+    await page.keyboard.type('ALPHA');
+    const matching = printed.entries.filter((e) => `${e.name}\n${e.path}`.toLowerCase().includes('alpha'));
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="entries-grid"] .grid-rows [role="row"]').length === n, matching.length);
+    expect((await renderedRows(page)).map((row) => row.cells[4])).toEqual(matching.map((e) => e.path));
+    await page.fill('#entry-search', '');
+
+    // Each architecture option shows as many rows as it says; together they are every entry.
+    const options = await page.$$eval('#arch-filter option', (els) => els.map((el) => ({ value: (el as HTMLOptionElement).value, text: el.textContent ?? '' })));
+    let sum = 0;
+    for (const option of options.filter((o) => o.value)) {
+      const count = Number(/\(([\d,]+)\)$/.exec(option.text)![1]!.replace(/,/g, ''));
+      sum += count;
+      await page.selectOption('#arch-filter', option.value);
+      expect((await renderedRows(page)).length).toBe(count);
+    }
+    expect(sum).toBe(printed.entries.length);
+    await page.selectOption('#arch-filter', '');
+
+    await page.selectOption('#hwcap-filter', 'x86-64-v3');
+    const hwcapRows = await renderedRows(page);
+    expect(hwcapRows.map((row) => row.cells[4])).toEqual(printed.entries.filter((e) => e.inner.includes('hwcap: "x86-64-v3"')).map((e) => e.path));
+    await page.selectOption('#hwcap-filter', '');
+
+    await page.click(`${grid} [role="columnheader"]:nth-child(2) button`);
+    expect(await page.getAttribute(`${grid} [role="columnheader"]:nth-child(2)`, 'aria-sort')).toBe('ascending');
+    const sorted = printed.entries.map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect((await renderedRows(page)).map((row) => row.cells[1])).toEqual(sorted);
+    await page.click(`${grid} [role="columnheader"]:nth-child(2) button`);
+    expect((await renderedRows(page)).map((row) => row.cells[1])).toEqual([...sorted].reverse());
+  });
+
+  it('downloads the cache as JSON', async () => {
+    const printed = ldconfigP(caches.compat);
+    await open();
+    await choose(page, caches.compat);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+    expect(download.url()).toMatch(/^blob:/);
+    const json = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { count: number; format: string; entries: { name: string; path: string }[] };
+    expect(json.format).toBe('compat');
+    expect(json.count).toBe(printed.count);
+    expect(json.entries.map((e) => `${e.name} ${e.path}`)).toEqual(printed.entries.map((e) => `${e.name} ${e.path}`));
+  });
+
+  it('compares two caches: only in A, only in B, changed paths', async () => {
+    const rootB = join(temp.dir, 'root-b');
+    buildRoot(rootB, 'b');
+    const cacheB = writeCacheWithLdconfig({ root: rootB, dirs, format: 'new', cacheFile: '/etc/b.cache' });
+    const group = (p: Printed) => {
+      const map = new Map<string, string[]>();
+      for (const e of p.entries) map.set(`${e.name} (${e.inner})`, [...(map.get(`${e.name} (${e.inner})`) ?? []), e.path].sort());
+      return map;
+    };
+    const a = group(ldconfigP(caches.new));
+    const b = group(ldconfigP(cacheB));
+    const onlyA = [...a.keys()].filter((k) => !b.has(k)).length;
+    const onlyB = [...b.keys()].filter((k) => !a.has(k)).length;
+    const changed = [...a.keys()].filter((k) => b.has(k) && a.get(k)!.join('\n') !== b.get(k)!.join('\n')).length;
+    expect(onlyA + onlyB + changed).toBeGreaterThan(0);
+
+    await open({ colorScheme: 'dark' });
+    await choose(page, [caches.new, cacheB]);
+    expect(await page.getAttribute('#tab-compare', 'aria-selected')).toBe('true');
+    const count = async (kind: string) => Number(await page.getAttribute(`[data-testid="compare-${kind}"] b`, 'data-count'));
+    expect(await count('only-a')).toBe(onlyA);
+    expect(await count('only-b')).toBe(onlyB);
+    expect(await count('changed')).toBe(changed);
+    expect((await renderedRows(page, 'compare-grid')).length).toBe(onlyA + onlyB + changed);
+    await page.click('[data-testid="compare-changed"]');
+    const changedRows = await renderedRows(page, 'compare-grid');
+    expect(changedRows.length).toBe(changed);
+    for (const row of changedRows) expect(row.cells[0]).toBe('path changed');
+    await page.click('[data-testid="compare-all"]');
+    await shot(page, 'compare-dark');
+  });
+
+  describe('NVIDIA driver with strays of another version', () => {
+    let driver: DriverRoot;
+    beforeAll(async () => {
+      driver = await buildDriverRoot({ dir: temp.dir, strays: '470.256.02', devices: false, proc: false, binaries: false, firmware: false, ipc: false, gpus: 0 });
+    });
+
+    for (const scheme of ['light', 'dark'] as const) {
+      it(`marks driver and stray entries (${scheme})`, async () => {
+        const cacheFile = join(driver.root, 'etc', 'ld.so.cache');
+        const printed = ldconfigP(cacheFile);
+        await open({ colorScheme: scheme });
+        await choose(page, cacheFile);
+        await page.click('#tab-nvidia');
+        const marks = await page.$$eval('[data-testid="nvidia-view"] li[data-nvidia]', (items) =>
+          items.map((li) => ({ index: Number(li.getAttribute('data-index')), status: li.getAttribute('data-nvidia') })),
+        );
+        const status = new Map(marks.map((m) => [m.index, m.status]));
+        let driverSeen = 0;
+        let straySeen = 0;
+        printed.entries.forEach((entry, index) => {
+          if (entry.name.endsWith(`.so.${driver.version}`)) {
+            expect(status.get(index), entry.name).toBe('driver');
+            driverSeen++;
+          }
+          if (entry.name.endsWith('.so.470.256.02') || entry.path.includes('/tesla-470/')) {
+            expect(status.get(index), `${entry.name} => ${entry.path}`).toBe('stray');
+            straySeen++;
+          }
+          // No library of the other version's directory is taken for the driver's.
+          if (/^lib(cuda|nvidia-ml)\.so\.1$/.test(entry.name) && !entry.path.includes('/tesla-470/')) expect(status.get(index)).toBe('driver');
+        });
+        expect(driverSeen).toBeGreaterThan(10);
+        expect(straySeen).toBeGreaterThan(5);
+        const versions = await page.textContent('[data-testid="nvidia-versions"]');
+        expect(versions).toContain(driver.version);
+        expect(versions).toContain('470.256.02');
+        await shot(page, `nvidia-${scheme}`);
+
+        // The entries table marks the same rows.
+        await page.click('#tab-entries');
+        await page.fill('#entry-search', '470.256.02');
+        await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.includes(' of '));
+        const strayRows = await renderedRows(page);
+        expect(strayRows.length).toBeGreaterThan(0);
+        for (const row of strayRows) expect(row.nvidia).toBe('stray');
+        await page.fill('#entry-search', '');
+        await page.waitForFunction(() => !document.querySelector('[data-testid="shown-count"]')?.textContent?.includes(' of '));
+        await shot(page, `entries-${scheme}`);
+      });
+    }
+  });
+
+  it('works from a static http server and takes a dropped file', async () => {
+    const server: Server = createServer((request, response) => {
+      if (request.url === '/' || request.url === '/inspector.html') {
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(readFileSync(pagePath));
+      } else {
+        response.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const origin = `http://127.0.0.1:${port}`;
+    try {
+      const printed = ldconfigP(caches.old);
+      await open({ allowedOrigin: origin }, `${origin}/inspector.html`);
+      const bytes = [...readFileSync(caches.old)];
+      await page.evaluate(
+        ({ name, data }) => {
+          const transfer = new DataTransfer();
+          transfer.items.add(new File([new Uint8Array(data)], name));
+          document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        },
+        { name: 'dropped.cache', data: bytes },
+      );
+      await page.waitForFunction(() => document.body.dataset.state === 'ready');
+      expect(await page.textContent('[data-testid="summary"]')).toBe(`${printed.count} libs found in cache`);
+      expect(await page.textContent('[data-testid="layout"]')).toContain('old');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('stays fluid at 200,000 entries: only the visible rows are in the DOM', async () => {
+    const entries: WriterEntry[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const name = `libgen${i}.so.${i % 7}`;
+      entries.push({ name, path: `/usr/lib/x86_64-linux-gnu/d${i % 200}/${name}`, flags: i % 10 === 0 ? 0x0003 : 0x0303 });
+    }
+    const big = join(temp.dir, 'big.cache');
+    writeFileSync(big, writeCache({ format: 'new', entries }).bytes);
+    const printed = ldconfigP(big);
+    await open();
+    const started = Date.now();
+    await choose(page, big);
+    const elapsed = Date.now() - started;
+    expect(await page.textContent('[data-testid="summary"]')).toBe('200000 libs found in cache');
+    expect(elapsed).toBeLessThan(10_000);
+    const rows = await renderedRows(page);
+    expect(rows.length).toBeGreaterThan(10);
+    expect(rows.length).toBeLessThan(120);
+    await page.$eval('[data-testid="entries-grid"] .grid-body', (el) => el.scrollTo(0, el.scrollHeight));
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="entries-grid"] [aria-rowindex="200001"]')].length === 1);
+    const last = (await renderedRows(page)).find((row) => row.position === 199_999)!;
+    expect(last.cells[1]).toBe(printed.entries[199_999]!.name);
+    expect(last.cells[4]).toBe(printed.entries[199_999]!.path);
+
+    // The ldconfig -p view is virtualized at this size; its download is the exact output.
+    await page.click('#tab-text');
+    const lines = await renderedRows(page, 'ldconfig-lines');
+    expect(lines.length).toBeGreaterThan(10);
+    expect(lines.length).toBeLessThan(120);
+    const printedLines = printed.text.split('\n');
+    for (const line of lines) expect(line.cells[0]).toBe(printedLines[line.position]);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="ldconfig-download"]')]);
+    expect(readFileSync((await download.path())!).equals(printed.bytes)).toBe(true);
+  });
+});
+
