@@ -1,0 +1,148 @@
+// The plugin and the wrapper against a real Docker engine (a private dockerd, see
+// helpers/dockerd.ts): volume create/inspect/ls/rm through the plugin, a container that sees the
+// driver volume read-only, nvidia-docker passing device nodes (NV_GPU included), a plugin
+// restart that keeps the volume, and docker commands passed through untouched.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { dockerdSkipReason, IMAGE, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
+
+const repo = resolve(import.meta.dirname, '..');
+const nvidiaVolume = join(repo, 'bin/nvidia-volume.js');
+const nvidiaDocker = join(repo, 'bin/nvidia-docker.js');
+const pluginName = `nvidia-docker-test-${process.pid}`;
+const pluginSocket = `/run/docker/plugins/${pluginName}.sock`;
+
+const skipReason = (await dockerdSkipReason()) ?? (existsSync(join(repo, 'dist/cli/nvidia-docker.js')) ? undefined : 'dist/ is not built (npm run build)');
+if (skipReason) console.warn(`docker-engine tests skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)('with a real Docker engine', () => {
+  let dockerd: PrivateDockerd;
+  let built: DriverRoot;
+  let work: string;
+  let dir: string;
+  let plugin: ChildProcess | null = null;
+  let pluginLog = '';
+  const volume = (): string => `nvidia_driver_${built.version}`;
+
+  async function startPlugin(): Promise<void> {
+    pluginLog = '';
+    const child = spawn(process.execPath, [nvidiaVolume, 'plugin', '--name', pluginName, '--root', built.root, '--dir', dir, '--verbose'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (c: Buffer) => (pluginLog += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (pluginLog += c.toString()));
+    plugin = child;
+    const deadline = Date.now() + 20_000;
+    while (!pluginLog.includes('listening on')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${pluginLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  async function stopPlugin(): Promise<number | null> {
+    const child = plugin;
+    plugin = null;
+    if (child === null || child.exitCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    return exited;
+  }
+
+  const wrapper = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    runCommand(process.execPath, [nvidiaDocker, '--root', built.root, '--plugin-name', pluginName, ...args], { env: { ...dockerd.env, ...env } });
+
+  beforeAll(async () => {
+    [built, dockerd] = await Promise.all([buildDriverRoot({ i386: false }), startDockerd()]);
+    work = await mkdtemp(join(tmpdir(), 'docker-engine-test-'));
+    dir = join(work, 'volumes');
+    await startPlugin();
+  });
+
+  afterAll(async () => {
+    await stopPlugin();
+    await dockerd?.stop();
+    await rm(pluginSocket, { force: true });
+    await built?.cleanup();
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('creates, inspects and lists the driver volume through the plugin', async () => {
+    const created = await dockerd.docker(['volume', 'create', '-d', pluginName, volume()]);
+    expect(created.stderr).toBe('');
+    expect(created.stdout.trim()).toBe(volume());
+    const inspect = JSON.parse((await dockerd.docker(['volume', 'inspect', volume()])).stdout) as Array<Record<string, unknown>>;
+    expect(inspect[0]).toMatchObject({ Name: volume(), Driver: pluginName, Mountpoint: join(dir, 'nvidia_driver', built.version), Scope: 'local' });
+    const ls = await dockerd.docker(['volume', 'ls', '--format', '{{.Driver}} {{.Name}}']);
+    expect(ls.stdout.split('\n')).toContain(`${pluginName} ${volume()}`);
+
+    const wrong = await dockerd.docker(['volume', 'create', '-d', pluginName, 'nvidia_driver_1.0']);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toContain('invalid volume version: nvidia_driver_1.0');
+  });
+
+  it('mounts the volume read-only with the libraries and binaries', async () => {
+    const listing = await dockerd.docker(['run', '--rm', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'ls', '-R', '/usr/local/nvidia']);
+    expect(listing.stderr).toBe('');
+    for (const lib of built.libraries) expect(listing.stdout).toContain(lib.name);
+    expect(listing.stdout).toMatch(/^libcuda\.so\.1$/m);
+    expect(listing.stdout).toMatch(/^nvidia-smi$/m);
+    const smi = await dockerd.docker(['run', '--rm', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'cat', '/usr/local/nvidia/bin/nvidia-smi']);
+    expect(smi.stdout).toBe(await readFile(join(built.root, built.binaries.find((b) => b.name === 'nvidia-smi')!.path), 'utf8'));
+    const write = await dockerd.docker(['run', '--rm', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'sh', '-c', 'echo x > /usr/local/nvidia/x']);
+    expect(write.code).not.toBe(0);
+    expect(write.stderr).toContain('Read-only file system');
+    // Every Mount was matched by its Unmount.
+    const state = JSON.parse(await readFile(join(dir, `.plugin-${pluginName}.mounts.json`), 'utf8')) as { mounts: object };
+    expect(state.mounts).toEqual({});
+    expect(pluginLog).toMatch(/VolumeDriver\.Mount .*"ID":"[0-9a-f]{64}"/);
+  });
+
+  it('nvidia-docker run passes the device nodes and the volume; NV_GPU selects GPUs', async () => {
+    const script = 'ls /dev; ls /usr/local/nvidia/lib64/libcuda.so.1';
+    const all = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', script]);
+    expect(all.stderr).toBe('');
+    expect(all.code).toBe(0);
+    const nodes = all.stdout.split('\n').filter((l) => l.startsWith('nvidia'));
+    expect(nodes.sort()).toEqual(['nvidia-modeset', 'nvidia-uvm', 'nvidia-uvm-tools', 'nvidiactl', ...built.gpus.map((g) => `nvidia${g.minor}`)].sort());
+    expect(all.stdout).toContain('/usr/local/nvidia/lib64/libcuda.so.1');
+
+    const second = built.gpus[1]!;
+    const one = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'ls', '/dev'], { NV_GPU: '1' });
+    expect(one.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))).toEqual([`nvidia${second.minor}`]);
+    const byUuid = await wrapper(['container', 'run', '--rm', '--network=none', IMAGE, 'ls', '/dev'], { NV_GPU: built.gpus[0]!.uuid.slice(0, 10) });
+    expect(byUuid.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))).toEqual([`nvidia${built.gpus[0]!.minor}`]);
+
+    const invalid = await wrapper(['run', '--rm', IMAGE, 'true'], { NV_GPU: '0,7' });
+    expect([invalid.code, invalid.stderr.trim()]).toEqual([1, 'nvidia-docker: invalid device: 7']);
+  });
+
+  it('passes other commands through and ends with docker exit code', async () => {
+    const version = await wrapper(['version', '--format', '{{.Server.APIVersion}}']);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toMatch(/^1\.\d+$/);
+    const exit3 = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', 'exit 3']);
+    expect(exit3.code).toBe(3);
+    const missing = await runCommand(process.execPath, [nvidiaDocker, 'ps'], { env: { ...dockerd.env, NV_DOCKER: 'no-such-docker-here' } });
+    expect([missing.code, missing.stderr]).toEqual([127, 'nvidia-docker: no-such-docker-here: command not found (set NV_DOCKER to the docker command)\n']);
+  });
+
+  it('keeps the volume across a plugin restart, then removes it', async () => {
+    expect(await stopPlugin()).toBe(0);
+    expect(existsSync(pluginSocket)).toBe(false);
+    await startPlugin();
+    const inspect = await dockerd.docker(['volume', 'inspect', '--format', '{{.Driver}}', volume()]);
+    expect(inspect.stdout.trim()).toBe(pluginName);
+    const run = await dockerd.docker(['run', '--rm', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'ls', '/usr/local/nvidia/bin']);
+    expect(run.stdout).toContain('nvidia-smi');
+
+    const removed = await dockerd.docker(['volume', 'rm', volume()]);
+    expect(removed.code).toBe(0);
+    expect(existsSync(join(dir, 'nvidia_driver', built.version))).toBe(false);
+    expect((await dockerd.docker(['volume', 'ls', '-q'])).stdout).not.toContain(volume());
+  });
+});
