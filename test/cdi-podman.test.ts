@@ -1,6 +1,7 @@
 // A real engine takes the generated spec: Debian 12's Podman 4.3 runs a busybox container with
 // `--device nvidia.com/gpu=all` / `=0` / `=<UUID>` against a Debian-shaped driver root, and the
 // container sees the device nodes, the driver's files (same bytes, read-only) and the soname links.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ import { toYaml } from '../src/core/cdi-yaml.js';
 import { generateCdiSpec } from '../src/node/cdi.js';
 import { allMounts, expectedMounts, gpusByIndex, TRIPLET } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
-import { createPodmanHarness, podmanSkipReason, type PodmanHarness } from './helpers/podman.js';
+import { addGlibc, createPodmanHarness, podmanSkipReason, type PodmanHarness } from './helpers/podman.js';
 
 const skipReason = podmanSkipReason();
 if (skipReason) console.warn(`cdi-podman.test.ts skipped: ${skipReason}`);
@@ -108,6 +109,23 @@ describe.skipIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () 
         expect(charDevices(result.stdout), device).toEqual(want);
       }
     }
+  });
+
+  it('a program linked against libcuda.so.1 loads it in the container with no ld.so.cache and no hook', async () => {
+    if (process.arch !== 'x64' || !(await addGlibc(podman.rootfs))) return; // needs this machine's x86-64 glibc for the container
+    const cuda = built.libraries.find((l) => l.name.startsWith('libcuda.so.') && l.bits === 64)!;
+    const source = join(podman.rootfs, 'tmp', 'uses-cuda.c');
+    await writeFile(source, 'int nv_stub_entry(void);\nint main(void) { return nv_stub_entry() == 0 ? 7 : 1; }\n');
+    // Linked against the driver file: DT_NEEDED is its soname, libcuda.so.1, looked up at run time.
+    execFileSync('gcc', ['-o', join(podman.rootfs, 'bin', 'uses-cuda'), source, built.root + cuda.path]);
+    const needed = execFileSync('readelf', ['-d', join(podman.rootfs, 'bin', 'uses-cuda')], { encoding: 'utf8' });
+    expect(needed).toMatch(/\(NEEDED\)\s+Shared library: \[libcuda\.so\.1\]/);
+    const result = await podman.run({ devices: ['nvidia.com/gpu=0'], script: 'test ! -e /etc/ld.so.cache && echo no-cache; uses-cuda; echo "exit=$?"' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe('no-cache\nexit=7\n');
+    // Without the device the library is not there: the spec, not the image, provided it.
+    const without = await podman.run({ devices: [], script: 'uses-cuda; echo "exit=$?"' });
+    expect(without.stdout).toMatch(/exit=127/);
   });
 
   it('reads the same spec written as YAML', async () => {

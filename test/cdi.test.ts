@@ -167,6 +167,12 @@ describe('buildCdiSpec choices and refusals', () => {
     expect(() => buildCdiSpec(discovery, { cdiVersion: '9.9.9' })).toThrow(/unknown cdiVersion/);
   });
 
+  it('refuses a root with no driver at all rather than write an empty spec', () => {
+    const discovery = discoveryFromBuiltRoot(built);
+    Object.assign(discovery, { libraries: [], binaries: [], devices: [], gpus: [] });
+    expect(() => buildCdiSpec(discovery)).toThrow(`no NVIDIA driver found under ${built.root}: no driver libraries, binaries or device nodes`);
+  });
+
   it('never lets an unclean path into a spec', () => {
     const discovery = discoveryFromBuiltRoot(built);
     discovery.libraries.push({ ...discovery.libraries[0]!, path: '/usr/lib/../../etc/shadow' });
@@ -248,6 +254,12 @@ describe('nvidia-volume cdi', () => {
     expect(stat.mode & 0o777).toBe(0o644);
     expect(stat.ino).not.toBe(before); // renamed over, not rewritten in place
     expect(readdirSync(out)).toEqual(['nvidia.yaml']); // no temp file left
+    // A missing spec directory (a fresh /etc/cdi) is created, 0755.
+    const nested = join(out, 'etc', 'cdi', 'nvidia.json');
+    expect(cdi('--root', built.root, '--output', nested).code).toBe(0);
+    expect(statSync(join(out, 'etc', 'cdi')).mode & 0o777).toBe(0o755);
+    expectValid(JSON.parse(readFileSync(nested, 'utf8')) as CdiSpec);
+    await rm(join(out, 'etc'), { recursive: true });
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^cdiVersion: "0\.5\.0"\nkind: "example\.com\/gpu"\n/);
     if (hasPythonYaml) {
@@ -271,8 +283,9 @@ describe('nvidia-volume cdi', () => {
     for (const args of [
       ['--root', built.root, '--kind', 'nvidia'],
       ['--root', built.root, '--cdi-version', '0.4.0'],
-      ['--root', built.root, '--output', join(out, 'missing-dir', 'nvidia.json')],
+      ['--root', built.root, '--output', join(out, 'nvidia.yaml', 'nvidia.json')], // parent is a file
       ['--root', join(out, 'no-such-root')],
+      ['--root', out], // a directory with no driver in it
     ]) {
       const result = cdi(...args);
       expect(result.code, args.join(' ')).toBe(1);
@@ -280,7 +293,7 @@ describe('nvidia-volume cdi', () => {
       expect(result.stderr).toMatch(/^nvidia-volume: /);
       expect(result.stderr).not.toMatch(/\n\s+at /);
     }
-    expect(cdi('--root', built.root, '--output', join(out, 'missing-dir', 'n.json')).stderr).toMatch(/cannot write .*missing-dir\/n\.json: ENOENT/);
+    expect(cdi('--root', built.root, '--output', join(out, 'nvidia.yaml', 'n.json')).stderr).toMatch(/cannot write .*nvidia\.yaml\/n\.json: ENOTDIR/);
     expect(readdirSync(out).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });

@@ -200,6 +200,10 @@ export function buildCdiSpec(discovery: DriverDiscovery, options: BuildCdiOption
   if (kindError) throw new CdiSpecError(kindError);
   const warnings: string[] = [];
   const resolveDir = options.resolveDir ?? ((dir: string) => dir);
+  // A spec with nothing to inject would only hide the real problem until a container runs.
+  if (discovery.libraries.length === 0 && discovery.binaries.length === 0 && discovery.devices.length === 0) {
+    throw new CdiSpecError(`no NVIDIA driver found under ${discovery.root}: no driver libraries, binaries or device nodes`);
+  }
 
   const shared = sharedEdits(discovery, resolveDir, warnings);
   const { devices, allNodes } = gpuDevices(discovery, warnings);

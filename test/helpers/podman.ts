@@ -5,7 +5,7 @@
 // the harness's spec directory bound at /run/cdi (Podman 4.3 reads only /etc/cdi and /var/run/cdi).
 import { execFile, spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -16,6 +16,22 @@ function which(cmd: string): string | null {
   if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
   for (const dir of ['/usr/sbin', '/sbin', '/usr/bin', '/bin']) if (existsSync(join(dir, cmd))) return join(dir, cmd);
   return null;
+}
+
+/**
+ * Copies this machine's glibc dynamic loader and libc into `rootfs` (x86-64 Debian paths), so that
+ * dynamically linked test programs run in the container. No ld.so.cache is written: the loader
+ * then finds libraries only in its default directories. Returns false where they are not found.
+ */
+export async function addGlibc(rootfs: string): Promise<boolean> {
+  const loader = '/lib64/ld-linux-x86-64.so.2';
+  const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+  if (!existsSync(loader) || !existsSync(libc)) return false;
+  await mkdir(join(rootfs, 'lib64'), { recursive: true });
+  await mkdir(join(rootfs, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
+  await copyFile(realpathSync(loader), join(rootfs, 'lib64/ld-linux-x86-64.so.2'));
+  await copyFile(realpathSync(libc), join(rootfs, 'usr/lib/x86_64-linux-gnu/libc.so.6'));
+  return true;
 }
 
 /** Why the Podman tests cannot run here, or undefined when they can. */
@@ -50,6 +66,8 @@ export interface PodmanRunOptions {
 export interface PodmanHarness {
   /** Put spec files here: it is /run/cdi (= /var/run/cdi) for Podman. */
   specDir: string;
+  /** The container's root filesystem (busybox); files added here show in the next run. */
+  rootfs: string;
   run(options: PodmanRunOptions): Promise<PodmanResult>;
   cleanup(): Promise<void>;
 }
@@ -103,6 +121,7 @@ export async function createPodmanHarness(): Promise<PodmanHarness> {
 
   return {
     specDir,
+    rootfs,
     run(options: PodmanRunOptions): Promise<PodmanResult> {
       const podmanArgs = [
         ...(options.debug ? ['--log-level=debug'] : []),
