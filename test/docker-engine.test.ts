@@ -114,7 +114,7 @@ describe.skipIf(skipReason !== undefined)('with a real Docker engine', () => {
     const second = built.gpus[1]!;
     const one = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'ls', '/dev'], { NV_GPU: '1' });
     expect(one.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))).toEqual([`nvidia${second.minor}`]);
-    const byUuid = await wrapper(['container', 'run', '--rm', '--network=none', IMAGE, 'ls', '/dev'], { NV_GPU: built.gpus[0]!.uuid.slice(0, 10) });
+    const byUuid = await wrapper(['container', 'run', '--rm', '--network=none', IMAGE, 'ls', '/dev'], { NV_GPU: built.gpus[0]!.uuid });
     expect(byUuid.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))).toEqual([`nvidia${built.gpus[0]!.minor}`]);
 
     const invalid = await wrapper(['run', '--rm', IMAGE, 'true'], { NV_GPU: '0,7' });

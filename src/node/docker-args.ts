@@ -40,18 +40,21 @@ export function selectableGpus(discovery: DriverDiscovery): SelectableGpu[] {
 
 /**
  * Applies `NV_GPU`: ids separated by commas or spaces, each an index or a UUID prefix
- * (`GPU-4cf8`); unset or empty selects every GPU. Unknown ids throw `invalid device: X`.
+ * (`GPU-4cf8`); unset or empty selects every GPU. Unknown or ambiguous ids throw `invalid device: X`.
  */
 export function selectGpus(gpus: SelectableGpu[], spec: string | undefined): SelectableGpu[] {
   const ids = (spec ?? '').split(/[\s,]+/).filter((id) => id !== '');
   if (ids.length === 0) return gpus;
   const chosen: SelectableGpu[] = [];
   for (const id of ids) {
-    const gpu = /^[0-9]+$/.test(id)
-      ? gpus.find((g) => g.index === Number(id))
+    const matches = /^[0-9]+$/.test(id)
+      ? gpus.filter((g) => g.index === Number(id))
       : id.startsWith('GPU-')
-        ? gpus.find((g) => g.uuid !== null && g.uuid.startsWith(id))
-        : undefined;
+        ? gpus.filter((g) => g.uuid !== null && g.uuid.startsWith(id))
+        : [];
+    // A prefix shared by several GPUs must not silently pick one of them.
+    if (matches.length > 1) throw new Error(`invalid device: ${id} (matches ${matches.length} GPUs)`);
+    const gpu = matches[0];
     if (gpu === undefined) throw new Error(`invalid device: ${id}`);
     if (!chosen.includes(gpu)) chosen.push(gpu);
   }
