@@ -1,0 +1,97 @@
+// Parse speed on a 200,000-entry cache: the wasm core (parse, then visit every entry's name and
+// path as offset+length; decoding to strings measured separately) against (a) the plain-JS
+// DataView/TextDecoder parser in baseline-parser.mjs and (b) a C parser (bench/c/parse.c, built
+// with gcc -O2 here) doing the same work. Targets: within 2x of C, 10x faster than the baseline.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { parseLdCache } from '../dist/core/parse.js';
+import { E_NAME_LENGTH, E_PATH_LENGTH, ENTRY_WORDS } from '../dist/core/ldcache.js';
+import { parseBaseline } from './baseline-parser.mjs';
+import { benchCache } from './gen-cache.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ENTRIES = Number(process.env.LDCACHE_BENCH_ENTRIES ?? 200_000);
+const file = await benchCache(ENTRIES);
+const bytes = readFileSync(file);
+console.log(`cache: ${file} (${ENTRIES} entries, ${(bytes.length / 1e6).toFixed(1)} MB)`);
+
+let sink = 0;
+/** The results-as-offsets API: one Uint32Array of records, no objects, no strings. */
+function wasmVisitOffsets() {
+  const cache = parseLdCache(bytes);
+  const { words, start, count } = cache.entryTable();
+  let sum = 0;
+  for (let i = 0, r = start; i < count; i++, r += ENTRY_WORDS) sum += words[r + E_NAME_LENGTH] + words[r + E_PATH_LENGTH];
+  sink += sum;
+}
+function wasmDecodeStrings() {
+  const cache = parseLdCache(bytes);
+  let sum = 0;
+  for (const entry of cache.entries) sum += entry.name.length + entry.path.length;
+  sink += sum;
+}
+function baselineOffsets() {
+  const { entries } = parseBaseline(bytes, { decode: false });
+  let sum = 0;
+  for (const e of entries) sum += e.nameLength + e.pathLength;
+  sink += sum;
+}
+function baselineStrings() {
+  const { entries } = parseBaseline(bytes);
+  let sum = 0;
+  for (const e of entries) sum += e.name.length + e.path.length;
+  sink += sum;
+}
+
+// Same answer from every reader before timing anything.
+const check = () => { const s = sink; sink = 0; return s; };
+wasmVisitOffsets(); const a = check();
+baselineOffsets(); const b = check();
+if (a !== b) throw new Error(`wasm and baseline disagree on the length sum: ${a} vs ${b}`);
+
+const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 3000), iterations: 10, warmupTime: 500 });
+bench
+  .add('wasm: parse + visit name/path offsets', wasmVisitOffsets)
+  .add('wasm: parse + decode every name/path to strings', wasmDecodeStrings)
+  .add('baseline JS: parse + visit offsets', baselineOffsets)
+  .add('baseline JS: parse + decode strings', baselineStrings);
+await bench.run();
+
+const median = (name) => bench.tasks.find((t) => t.name === name).result.latency.p50;
+const fastest = (name) => bench.tasks.find((t) => t.name === name).result.latency.min;
+const rows = bench.tasks.map((t) => ({ task: t.name, 'median ms': t.result.latency.p50.toFixed(2), 'min ms': t.result.latency.min.toFixed(2), 'mean ms': t.result.latency.mean.toFixed(2), samples: t.result.latency.samplesCount ?? t.result.latency.samples?.length }));
+console.table(rows);
+
+// The C reference times itself (many iterations in one process, file read once).
+let cMs;
+const work = mkdtempSync(join(tmpdir(), 'ldcache-cbench-'));
+try {
+  const exe = join(work, 'parse');
+  execFileSync('gcc', ['-O2', '-o', exe, join(here, 'c', 'parse.c')]);
+  const result = JSON.parse(execFileSync(exe, [file, '2000'], { encoding: 'utf8' }));
+  if (result.lengthSum !== a) throw new Error(`C parser disagrees on the length sum: ${result.lengthSum} vs ${a}`);
+  cMs = result.nsPerParse / 1e6;
+  console.log(`C (gcc -O2, bench/c/parse.c): ${cMs.toFixed(2)} ms per parse over ${result.iterations} iterations`);
+} catch (err) {
+  console.log(`C reference unavailable: ${err.message.split('\n')[0]}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+const wasm = median('wasm: parse + visit name/path offsets');
+const decode = median('wasm: parse + decode every name/path to strings');
+const base = median('baseline JS: parse + visit offsets');
+const baseStrings = median('baseline JS: parse + decode strings');
+const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+console.log(`\nwasm parse+visit: ${wasm.toFixed(2)} ms; decoding strings adds ${(decode - wasm).toFixed(2)} ms (${(decode / wasm).toFixed(2)}x)`);
+console.log(`ratio baseline JS / wasm (offsets): ${(base / wasm).toFixed(2)}x faster  [target >= 10x: ${verdict(base / wasm >= 10)}]`);
+console.log(`ratio baseline JS / wasm (strings): ${(baseStrings / decode).toFixed(2)}x faster`);
+if (cMs !== undefined) console.log(`ratio wasm / C: ${(wasm / cMs).toFixed(2)}x  [target <= 2x: ${verdict(wasm / cMs <= 2)}]`);
+// On a shared machine the fastest run is the least disturbed one: the same ratios from minima.
+const wasmMin = fastest('wasm: parse + visit name/path offsets');
+console.log(`(minima) baseline JS / wasm: ${(fastest('baseline JS: parse + visit offsets') / wasmMin).toFixed(2)}x; wasm min ${wasmMin.toFixed(2)} ms`);
+if (sink === 0.5) console.log(sink);
