@@ -10,6 +10,8 @@ import { VirtualGrid } from './virtual-grid.js';
 export interface EntriesViewOptions {
   /** `data-nvidia` value for an entry (`driver`, `stray`, …), or undefined for other entries. */
   nvidiaStatus(index: number): string | undefined;
+  /** How many entries are NVIDIA driver libraries (offers a filter and a colour legend when > 0). */
+  nvidiaCount: number;
 }
 
 export class EntriesView {
@@ -19,6 +21,7 @@ export class EntriesView {
   private readonly grid: VirtualGrid;
   private readonly archFilter: HTMLSelectElement;
   private readonly hwcapFilter: HTMLSelectElement;
+  private readonly nvidiaFilter: HTMLInputElement;
   private readonly shown: HTMLElement;
   private readonly details: HTMLElement;
   private query: EntryQuery = { search: '', arch: '', hwcap: '' };
@@ -44,6 +47,7 @@ export class EntriesView {
       const label = value === NO_HWCAP ? 'No hwcap' : value === LEGACY_HWCAP ? 'Legacy hwcap bits' : `glibc-hwcaps/${value}`;
       this.hwcapFilter.append(h('option', { value }, `${label} (${count.toLocaleString('en-US')})`));
     }
+    this.nvidiaFilter = h('input', { type: 'checkbox', id: 'nvidia-filter' });
     this.shown = h('span', { class: 'shown-count', 'aria-live': 'polite', 'data-testid': 'shown-count' });
 
     const entry = (item: number) => entryAt(cache, item);
@@ -79,6 +83,7 @@ export class EntriesView {
     });
     this.archFilter.addEventListener('change', () => this.update({ arch: this.archFilter.value }));
     this.hwcapFilter.addEventListener('change', () => this.update({ hwcap: this.hwcapFilter.value }));
+    this.nvidiaFilter.addEventListener('change', () => this.update({ only: this.nvidiaFilter.checked ? (item) => options.nvidiaStatus(item) !== undefined : undefined }));
 
     this.details = h('div', { class: 'details', 'aria-live': 'polite', 'data-testid': 'details' });
     const toolbar = h(
@@ -90,6 +95,10 @@ export class EntriesView {
       this.archFilter,
       h('label', { class: 'visually-hidden', for: 'hwcap-filter' }, 'hwcap'),
       this.hwcapFilter,
+      options.nvidiaCount > 0 ? h('label', { class: 'check' }, this.nvidiaFilter, ` NVIDIA driver only (${options.nvidiaCount})`) : null,
+      options.nvidiaCount > 0
+        ? h('span', { class: 'legend', 'aria-hidden': 'true' }, h('span', { class: 'swatch driver' }), 'driver', h('span', { class: 'swatch stray' }), 'stray', h('span', { class: 'swatch unversioned' }), 'version unknown')
+        : null,
       this.shown,
     );
     this.element = h('div', { class: 'entries-view' }, toolbar, this.grid.element, this.details);

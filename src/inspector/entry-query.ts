@@ -11,6 +11,8 @@ export interface EntryQuery {
   readonly search: string;
   readonly arch: string;
   readonly hwcap: string;
+  /** Keeps only the entries this returns true for. */
+  readonly only?: ((index: number) => boolean) | undefined;
   readonly sort?: { readonly column: EntryColumn; readonly direction: SortDirection } | undefined;
 }
 
@@ -40,7 +42,7 @@ export class EntryIndex {
   run(query: EntryQuery): Uint32Array {
     const count = this.cache.count;
     const needle = query.search.trim().toLowerCase();
-    const unfiltered = !needle && !query.arch && !query.hwcap;
+    const unfiltered = !needle && !query.arch && !query.hwcap && !query.only;
     let matches: Uint32Array;
     if (unfiltered) {
       matches = new Uint32Array(count);
@@ -52,6 +54,7 @@ export class EntryIndex {
       }
       const kept: number[] = [];
       for (let i = 0; i < count; i++) {
+        if (query.only && !query.only(i)) continue;
         const entry = entryAt(this.cache, i);
         if (query.arch && entry.arch !== query.arch) continue;
         if (query.hwcap && !matchesHwcap(query.hwcap, entry.hwcapName, entry.hwcap)) continue;

@@ -26,8 +26,8 @@ function setState(state: 'empty' | 'loading' | 'ready' | 'error'): void {
   document.body.dataset.state = state;
 }
 
-function showError(message: string): void {
-  errorBox.replaceChildren(h('strong', {}, 'Cannot read this cache. '), message);
+function showError(message: string, heading = 'Cannot read this cache. '): void {
+  errorBox.replaceChildren(h('strong', {}, heading), message);
   errorBox.hidden = false;
 }
 
@@ -51,7 +51,7 @@ async function openFiles(files: readonly File[]): Promise<void> {
     // frame that shows them.
     performance.mark('ldcache:ready');
     requestAnimationFrame(() => setTimeout(() => performance.mark('ldcache:painted'), 0));
-    if (files.length > 2) showError(`${files.length} files were chosen; showing the first two (${chosen.map((f) => f.name).join(', ')}).`);
+    if (files.length > 2) showError(`${files.length} files were chosen; comparing the first two (${chosen.map((f) => f.name).join(', ')}).`, 'Note: ');
   } catch (err) {
     if (generation !== loadGeneration) return;
     shown = undefined;
@@ -68,7 +68,7 @@ function show(loaded: LoadedCache[]): void {
   const secondary = loaded[1];
   const stats = cacheStats(primary.cache);
   const nvidia = classifyForView(primary.cache, stats.nvidiaCandidates);
-  const entries = new EntriesView(primary.cache, stats, { nvidiaStatus: (index) => nvidia.statusOf(index) });
+  const entries = new EntriesView(primary.cache, stats, { nvidiaStatus: (index) => nvidia.statusOf(index), nvidiaCount: nvidia.count });
   shown = { primary, entries };
 
   fileNames.replaceChildren(

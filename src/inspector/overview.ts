@@ -4,10 +4,10 @@ import type { LdCache } from '../core/types.js';
 import { h, plural } from './dom.js';
 import type { CacheStats } from './cache-stats.js';
 
-const LAYOUTS: Record<string, string> = {
-  old: 'old (ld.so-1.7.0)',
-  new: 'new (glibc-ld.so.cache1.1)',
-  compat: 'compat (old + new tables)',
+const MAGICS: Record<string, string> = {
+  old: 'ld.so-1.7.0',
+  new: 'glibc-ld.so.cache1.1',
+  compat: 'ld.so-1.7.0 + glibc-ld.so.cache1.1',
 };
 
 export interface OverviewInput {
@@ -42,7 +42,7 @@ export function renderOverview(target: HTMLElement, { cache, fileName, fileSize,
     h(
       'div',
       { class: 'cards' },
-      card('Layout', h('span', { 'data-testid': 'layout' }, LAYOUTS[cache.format] ?? cache.format)),
+      card('Layout', h('span', { 'data-testid': 'layout' }, h('b', {}, cache.format), ' ', h('span', { class: 'muted mono small block' }, MAGICS[cache.format] ?? ''))),
       card('Byte order', h('span', { 'data-testid': 'byte-order' }, cache.byteOrder === 'little' ? 'little-endian' : 'big-endian')),
       wideCard('Generator', cache.generator !== undefined ? h('span', { class: 'mono', 'data-testid': 'generator' }, cache.generator || '(empty)') : h('span', { class: 'muted', 'data-testid': 'generator' }, 'not recorded')),
       wideCard('Architectures', chips(stats.arch, 'arch-counts')),
