@@ -108,6 +108,23 @@ function bigNewFormatCache(count: number): Buffer {
   return file;
 }
 
+const FOREIGN_ARCHES = ['s390x', 'ppc64el', 'i386'] as const;
+
+/**
+ * The directory of a foreign architecture's fixture (scripts/fixtures/foreign-ldconfig.sh:
+ * cache.F and print.F): the shared one when another test already made it, else our own.
+ */
+function foreignFixture(arch: string): string | { why: string } {
+  const shared = join(process.env.LDCACHE_FIXTURE_DIR ?? join(tmpdir(), 'ldcache-fixtures'), arch);
+  if (existsSync(join(shared, 'complete'))) return shared;
+  // Not the shared directory: a concurrent run of the script there by another test file would clash.
+  const own = join(tmpdir(), 'ldcache-fixtures-inspector', arch);
+  const script = join(repo, 'scripts', 'fixtures', 'foreign-ldconfig.sh');
+  const run = spawnSync('sh', [script, arch, own], { encoding: 'utf8', timeout: 240_000 });
+  if (run.status === 0 && existsSync(join(own, 'complete'))) return own;
+  return { why: (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop() ?? 'unknown' };
+}
+
 describe.skipIf(skipReason !== undefined)('browser inspector', () => {
   const temp = makeTempDir('ldcache-inspector-');
   const root = join(temp.dir, 'root');
@@ -346,6 +363,36 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     for (const row of changedRows) expect(row.cells[0]).toBe('path changed');
     await page.click('[data-testid="compare-all"]');
     await shot(page, 'compare-dark');
+  });
+
+  describe("caches written and printed by a foreign architecture's own ldconfig (qemu-user-static)", () => {
+    const found = new Map<string, string>();
+    let why = '';
+    beforeAll(() => {
+      for (const arch of FOREIGN_ARCHES) {
+        const result = foreignFixture(arch);
+        if (typeof result === 'string') found.set(arch, result);
+        else why ||= result.why;
+      }
+    });
+
+    it('shows each as that ldconfig -p printed it (s390x big-endian, ppc64el, i386; every layout)', async (context) => {
+      if (found.size === 0) context.skip(`no foreign fixtures: ${why}`);
+      await open();
+      for (const [arch, dir] of found) {
+        for (const format of ['new', 'compat', 'old'] as const) {
+          const printed = readFileSync(join(dir, `print.${format}`), 'latin1');
+          // The fixture was printed with its full path as -C; the page names the file by its base name.
+          const expected = printed.replace(/^(\d+ libs found in cache `)[^\n]*'\n/, `$1cache.${format}'\n`);
+          await choose(page, join(dir, `cache.${format}`));
+          expect(await page.textContent('[data-testid="summary"]'), `${arch} ${format}`).toBe(`${/^(\d+)/.exec(printed)![1]} libs found in cache`);
+          expect(await page.textContent('[data-testid="byte-order"]')).toBe(arch === 's390x' ? 'big-endian' : 'little-endian');
+          await page.click('#tab-text');
+          expect(Buffer.from(await page.inputValue('[data-testid="ldconfig-text"]'), 'utf8').toString('latin1'), `${arch} ${format}`).toBe(expected);
+          await page.click('#tab-entries');
+        }
+      }
+    });
   });
 
   describe('NVIDIA driver with strays of another version', () => {

@@ -27,7 +27,11 @@ export class EntriesView {
   private query: EntryQuery = { search: '', arch: '', hwcap: '' };
   private searchTimer = 0;
 
-  constructor(private readonly cache: LdCache, stats: CacheStats, options: EntriesViewOptions) {
+  constructor(
+    private readonly cache: LdCache,
+    stats: CacheStats,
+    private readonly options: EntriesViewOptions,
+  ) {
     this.index = new EntryIndex(cache);
     this.search = h('input', {
       type: 'search',
@@ -125,12 +129,15 @@ export class EntriesView {
     }
     const entry = entryAt(this.cache, item);
     const fact = (label: string, value: string) => h('span', { class: 'fact' }, h('span', { class: 'fact-label' }, label), ' ', h('span', { class: 'mono' }, value));
+    const nvidia = this.options.nvidiaStatus(item);
     const facts = [
+      h('span', { class: 'fact mono wide-fact' }, entry.name, h('span', { class: 'muted' }, ' => '), entry.path),
       fact('entry', `#${entry.index}`),
       fact('flags', `${hex32(entry.flags)} (${flagsWords(entry.flags)})`),
       fact('arch', `${entry.arch}${entry.bits ? `, ${entry.bits}-bit` : ''}`),
       entry.hwcap !== 0n ? fact('hwcap', `${hwcapHex(entry.hwcap)}${entry.hwcapName ? ` = ${entry.hwcapName}` : ''}`) : null,
       entry.osVersion !== 0 ? fact('OS ABI', osAbiText(entry.osVersion)) : null,
+      nvidia ? fact('NVIDIA', nvidia === 'unversioned' ? 'driver library, version unknown' : nvidia) : null,
       fact('name at byte', String(entry.nameOffset)),
       fact('path at byte', String(entry.pathOffset)),
     ];

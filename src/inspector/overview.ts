@@ -42,7 +42,7 @@ export function renderOverview(target: HTMLElement, { cache, fileName, fileSize,
     h(
       'div',
       { class: 'cards' },
-      card('Layout', h('span', { 'data-testid': 'layout' }, h('b', {}, cache.format), ' ', h('span', { class: 'muted mono small block' }, MAGICS[cache.format] ?? ''))),
+      card('Layout', h('span', { 'data-testid': 'layout' }, h('b', {}, cache.format), ' ', h('span', { class: 'muted mono small block', title: MAGICS[cache.format] }, MAGICS[cache.format] ?? ''))),
       card('Byte order', h('span', { 'data-testid': 'byte-order' }, cache.byteOrder === 'little' ? 'little-endian' : 'big-endian')),
       wideCard('Generator', cache.generator !== undefined ? h('span', { class: 'mono', 'data-testid': 'generator' }, cache.generator || '(empty)') : h('span', { class: 'muted', 'data-testid': 'generator' }, 'not recorded')),
       wideCard('Architectures', chips(stats.arch, 'arch-counts')),
