@@ -146,14 +146,18 @@ describe('buildCdiSpec choices and refusals', () => {
     expect(warnings).toContain('no GPU device nodes found: device "all" has the driver files and control nodes only');
   });
 
-  it('omits hostPath on nodes for the root /', () => {
+  it('writes host paths for another view of the root, and omits hostPath on nodes for /', () => {
     const discovery = discoveryFromBuiltRoot(built);
-    discovery.root = '/';
-    const { spec } = buildCdiSpec(discovery);
+    const { spec } = buildCdiSpec(discovery, { hostRoot: '/' });
+    expectValid(spec);
     for (const node of [...(spec.containerEdits?.deviceNodes ?? []), ...spec.devices.flatMap((d) => d.containerEdits.deviceNodes ?? [])]) {
       expect(node.hostPath).toBeUndefined();
     }
     for (const mount of allMounts(spec)) expect(mount.hostPath.startsWith(built.root)).toBe(false);
+    expect(allMounts(spec).find((m) => m.containerPath === '/usr/bin/nvidia-smi')?.hostPath).toBe('/usr/lib/nvidia/current/nvidia-smi');
+    const moved = buildCdiSpec(discovery, { hostRoot: '/run/nvidia/driver' }).spec;
+    expect(moved.containerEdits!.mounts!.every((m) => m.hostPath.startsWith('/run/nvidia/driver/'))).toBe(true);
+    expect(() => buildCdiSpec(discovery, { hostRoot: 'relative' })).toThrow(/must be an absolute path/);
   });
 
   it('refuses a bad kind, a kind that needs 0.6.0 unless asked, and a too old cdiVersion', () => {
@@ -241,6 +245,9 @@ describe('nvidia-volume cdi', () => {
     const printed = JSON.parse(result.stdout) as CdiSpec;
     expectValid(printed);
     expect(printed).toEqual((await generateCdiSpec({ root: built.root })).spec);
+    const forHost = JSON.parse(cdi('--root', built.root, '--host-root', '/').stdout) as CdiSpec;
+    expectValid(forHost);
+    expect(allMounts(forHost).map((m) => m.hostPath)).toEqual(allMounts(printed).map((m) => m.hostPath.slice(built.root.length)));
   });
 
   it('writes YAML atomically, mode 0644, replacing the old file', async () => {

@@ -46,6 +46,12 @@ export interface BuildCdiOptions {
    * to `/usr/lib/x86_64-linux-gnu` on merged /usr); identity when not given.
    */
   resolveDir?: (dir: string) => string;
+  /**
+   * Where the engine that reads the spec sees the root (default: the discovery's root). Set it when
+   * discovering through another view of the same files, e.g. the host's / mounted at /host in a
+   * container: discover with root /host, write host paths with hostRoot /.
+   */
+  hostRoot?: string;
 }
 
 export interface BuiltCdiSpec {
@@ -54,7 +60,7 @@ export interface BuiltCdiSpec {
   warnings: string[];
 }
 
-/** The file on this machine for an in-root path. */
+/** The host's path of an in-root path. */
 export function rootedPath(root: string, path: string): string {
   const trimmed = root.replace(/\/+$/, '');
   return trimmed === '' ? path : trimmed + path;
@@ -142,8 +148,7 @@ function orderedGpus(gpus: GpuInfo[]): GpuInfo[] {
   return [...gpus].sort((a, b) => (a.busId.toLowerCase() < b.busId.toLowerCase() ? -1 : a.busId.toLowerCase() > b.busId.toLowerCase() ? 1 : 0));
 }
 
-function sharedEdits(discovery: DriverDiscovery, resolveDir: (dir: string) => string, warnings: string[]): CdiContainerEdits {
-  const { root } = discovery;
+function sharedEdits(discovery: DriverDiscovery, root: string, resolveDir: (dir: string) => string, warnings: string[]): CdiContainerEdits {
   const mounts = new MountSet(root, warnings);
   const archDirs = linkerDirsByArch(discovery.libraries, resolveDir);
   for (const lib of discovery.libraries) addLibrary(mounts, lib, resolveDir, archDirs);
@@ -161,7 +166,7 @@ function sharedEdits(discovery: DriverDiscovery, resolveDir: (dir: string) => st
   return edits;
 }
 
-function gpuDevices(discovery: DriverDiscovery, warnings: string[]): { devices: CdiDevice[]; allNodes: CdiDeviceNode[] } {
+function gpuDevices(discovery: DriverDiscovery, root: string, warnings: string[]): { devices: CdiDevice[]; allNodes: CdiDeviceNode[] } {
   const devices: CdiDevice[] = [];
   const allNodes: CdiDeviceNode[] = [];
   const claimed = new Set<string>();
@@ -172,7 +177,7 @@ function gpuDevices(discovery: DriverDiscovery, warnings: string[]): { devices: 
       return;
     }
     claimed.add(gpu.devicePath);
-    const node = deviceNode(discovery.root, gpu.devicePath);
+    const node = deviceNode(root, gpu.devicePath);
     allNodes.push(node);
     devices.push({ name: String(index), containerEdits: { deviceNodes: [{ ...node }] } });
     if (gpu.uuid && cdiDeviceNameError(gpu.uuid) === null) {
@@ -185,7 +190,7 @@ function gpuDevices(discovery: DriverDiscovery, warnings: string[]): { devices: 
   for (const dev of discovery.devices) {
     if (dev.kind !== 'gpu' || claimed.has(dev.path) || !isCleanPath(dev.path)) continue;
     warnings.push(`${dev.path}: no GPU information for this node; only in device 'all'`);
-    allNodes.push(deviceNode(discovery.root, dev.path));
+    allNodes.push(deviceNode(root, dev.path));
   }
   return { devices, allNodes };
 }
@@ -205,8 +210,10 @@ export function buildCdiSpec(discovery: DriverDiscovery, options: BuildCdiOption
     throw new CdiSpecError(`no NVIDIA driver found under ${discovery.root}: no driver libraries, binaries or device nodes`);
   }
 
-  const shared = sharedEdits(discovery, resolveDir, warnings);
-  const { devices, allNodes } = gpuDevices(discovery, warnings);
+  const hostRoot = options.hostRoot ?? discovery.root;
+  if (!hostRoot.startsWith('/')) throw new CdiSpecError(`host root '${hostRoot}' must be an absolute path`);
+  const shared = sharedEdits(discovery, hostRoot, resolveDir, warnings);
+  const { devices, allNodes } = gpuDevices(discovery, hostRoot, warnings);
   let topEdits: CdiContainerEdits | undefined = shared;
   if (allNodes.length > 0) {
     devices.push({ name: 'all', containerEdits: { deviceNodes: allNodes.map((n) => ({ ...n })) } });

@@ -16,6 +16,8 @@ export interface GenerateCdiOptions {
   kind?: string;
   /** Declare this cdiVersion; by default the lowest that covers the content (at most 0.5.0). */
   cdiVersion?: string;
+  /** Where the engine sees the root, when not at `root` (e.g. discover /host, write paths for /). */
+  hostRoot?: string;
   /** A discovery already made for `root`, to skip discovering again. */
   discovery?: DriverDiscovery;
 }
@@ -32,6 +34,7 @@ export async function generateCdiSpec(options: GenerateCdiOptions = {}): Promise
   const built = buildCdiSpec(discovery, {
     kind: options.kind ?? DEFAULT_CDI_KIND,
     cdiVersion: options.cdiVersion,
+    hostRoot: options.hostRoot,
     // Resolved as chroot would: /lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu on merged /usr.
     resolveDir: (dir) => fs.tryResolve(dir)?.path ?? dir,
   });

@@ -10,6 +10,7 @@ one device per GPU by index and by UUID, plus 'all'.
 
 Options:
   --root DIR            driver root (default /)
+  --host-root DIR       where the engine sees that root, if elsewhere (e.g. --root /host --host-root /)
   --format json|yaml    output format (default: from --output's extension, else json)
   --output FILE         write FILE atomically (mode 0644) instead of printing
   --kind VENDOR/CLASS   device kind (default nvidia.com/gpu)
@@ -34,6 +35,7 @@ export async function run(args: string[]): Promise<number> {
     args,
     options: {
       root: { type: 'string' },
+      'host-root': { type: 'string' },
       format: { type: 'string' },
       output: { type: 'string', short: 'o' },
       kind: { type: 'string' },
@@ -49,7 +51,8 @@ export async function run(args: string[]): Promise<number> {
   const root = resolve(values.root ?? '/');
   let generated;
   try {
-    generated = await generateCdiSpec({ root, kind: values.kind, cdiVersion: values['cdi-version'] });
+    const hostRoot = values['host-root'] === undefined ? undefined : resolve(values['host-root']);
+    generated = await generateCdiSpec({ root, hostRoot, kind: values.kind, cdiVersion: values['cdi-version'] });
   } catch (err) {
     if (err instanceof CdiSpecError) throw new CliError(err.message);
     throw err;
