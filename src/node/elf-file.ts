@@ -1,7 +1,7 @@
 // Reads the ELF headers of a file inside a root: opened safely (rootfs), then only the ranges
 // the headers point at are read (the first 64 KiB, plus dynamic/string/note ranges on demand).
 import { closeSync, readSync } from 'node:fs';
-import { readElfFrom, type ElfInfo } from '../core/elf.js';
+import { ELF_HEAD_BYTES, readElfFrom, type ElfInfo } from '../core/elf.js';
 import type { RootFs } from './rootfs.js';
 
 export interface ElfFile {
@@ -9,6 +9,8 @@ export interface ElfFile {
   path: string;
   info: ElfInfo;
 }
+
+const head = new Uint8Array(ELF_HEAD_BYTES);
 
 /** Throws RootFsError (cannot open) or ElfError (not a valid ELF file). */
 export function readElfInRoot(fs: RootFs, path: string): ElfFile {
@@ -19,7 +21,10 @@ export function readElfInRoot(fs: RootFs, path: string): ElfFile {
       {
         size,
         read(offset, length) {
-          const buffer = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+          const want = Math.max(0, Math.min(length, size - offset));
+          // The head read (the most common, and the largest) reuses one buffer: readElfFrom
+          // copies it into wasm memory before this function returns.
+          const buffer = offset === 0 && want <= head.length ? head.subarray(0, want) : new Uint8Array(want);
           let done = 0;
           while (done < buffer.length) {
             const n = readSync(fd, buffer, done, buffer.length - done, offset + done);

@@ -99,53 +99,71 @@ export class RootFs {
     }
   }
 
+  /** Host path of an already normalized inside path (`/a/b`). */
+  private host(inside: string): string {
+    return inside === '/' ? this.root : this.root === '/' ? inside : this.root + inside;
+  }
+
+  // What this lookup already saw, for the life of this object: one lstat and one readlink per
+  // path. (Opening re-checks the inode, so a change after the lookup is still caught.)
+  private readonly seen = new Map<string, Stats | null>();
+  private readonly targets = new Map<string, string>();
+
+  private lstat(inside: string, path: string): Stats | null {
+    let stats = this.seen.get(inside);
+    if (stats !== undefined) return stats;
+    try {
+      stats = lstatSync(this.host(inside), { throwIfNoEntry: false }) ?? null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR') throw new RootFsError('ENOTDIR', path, `${inside.slice(0, inside.lastIndexOf('/')) || '/'} is not a directory`);
+      if (code === 'ENAMETOOLONG') throw new RootFsError('ENAMETOOLONG', path, 'path too long');
+      throw new RootFsError('EIO', path, `cannot inspect ${inside}: ${(err as Error).message}`);
+    }
+    this.seen.set(inside, stats);
+    return stats;
+  }
+
+  private readlink(inside: string): string {
+    let target = this.targets.get(inside);
+    if (target === undefined) {
+      target = readlinkSync(this.host(inside));
+      this.targets.set(inside, target);
+    }
+    return target;
+  }
+
   private walk(path: string, follow: boolean): Resolved {
     const pending = split(path).reverse(); // a stack: next component last
-    const done: string[] = [];
-    let stats = lstatSync(this.root);
+    let done = '';
+    let stats = this.lstat('/', path)!;
     let hops = 0;
     let steps = 0;
     while (pending.length > 0) {
       if (++steps > MAX_STEPS) throw new RootFsError('ENAMETOOLONG', path, 'path too long after following links');
       const part = pending.pop()!;
       if (part === '..') {
-        done.pop(); // at the root, `..` is the root
-        stats = lstatSync(this.hostPath(`/${done.join('/')}`));
+        done = done.slice(0, done.lastIndexOf('/')); // at the root, `..` is the root
+        stats = this.lstat(done || '/', path)!;
         continue;
       }
-      const inside = `/${[...done, part].join('/')}`;
-      const prefix = pending.length > 0 ? this.cache.get(`F${inside}`) : undefined;
-      if (prefix && prefix.stats.isDirectory()) {
-        // A directory resolved before: continue from where it led.
-        done.length = 0;
-        done.push(...split(prefix.path));
-        stats = prefix.stats;
-        continue;
-      }
-      let current: Stats | undefined;
-      try {
-        current = lstatSync(this.hostPath(inside), { throwIfNoEntry: false });
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'ENOTDIR') throw new RootFsError('ENOTDIR', path, `${`/${done.join('/')}`} is not a directory`);
-        if (code === 'ENAMETOOLONG') throw new RootFsError('ENAMETOOLONG', path, 'path too long');
-        throw new RootFsError('EIO', path, `cannot inspect ${inside}: ${(err as Error).message}`);
-      }
+      const inside = `${done}/${part}`;
+      const current = this.lstat(inside, path);
       if (!current) throw new RootFsError('ENOENT', path, `no such file or directory (${inside} is missing)`);
       if (current.isSymbolicLink() && (pending.length > 0 || follow)) {
         if (++hops > MAX_LINK_HOPS) throw new RootFsError('ELOOP', path, `too many levels of symbolic links (more than ${MAX_LINK_HOPS})`);
-        const target = readlinkSync(this.hostPath(inside));
+        const target = this.readlink(inside);
         if (target === '') throw new RootFsError('ENOENT', path, `${inside} is an empty symbolic link`);
-        if (target.startsWith('/')) done.length = 0; // absolute targets start again at the root
-        pending.push(...split(target).reverse());
+        if (target.startsWith('/')) done = ''; // absolute targets start again at the root
+        const parts = split(target);
+        for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i]!);
         continue;
       }
       if (pending.length > 0 && !current.isDirectory()) throw new RootFsError('ENOTDIR', path, `${inside} is not a directory`);
-      done.push(part);
+      done = inside;
       stats = current;
-      if (pending.length > 0) this.cache.set(`F${inside}`, { path: inside, stats, hops: 0 });
     }
-    return { path: `/${done.join('/')}`, stats, hops };
+    return { path: done || '/', stats, hops };
   }
 
   /**
@@ -157,7 +175,7 @@ export class RootFs {
     if (!resolved.stats.isFile()) throw new RootFsError('ENOTREG', path, `${resolved.path} is not a regular file`);
     let fd: number;
     try {
-      fd = openSync(this.hostPath(resolved.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+      fd = openSync(this.host(resolved.path), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ELOOP') throw new RootFsError('ECHANGED', path, `${resolved.path} became a symbolic link while being opened`);
@@ -174,12 +192,14 @@ export class RootFs {
 
   /** Reads a whole (small) regular file inside the root; at most `limit` bytes. */
   readFile(path: string, limit = 1 << 20): Buffer {
-    const { fd } = this.open(path);
+    const { fd, resolved } = this.open(path);
     try {
       const chunks: Buffer[] = [];
       let total = 0;
+      // Sized from stat (+1 to see the end at once); /proc files say 0 and come in pages.
+      const step = resolved.stats.size > 0 ? resolved.stats.size + 1 : 4096;
       for (;;) {
-        const chunk = Buffer.alloc(Math.min(65536, limit - total));
+        const chunk = Buffer.allocUnsafe(Math.min(step, limit - total));
         if (chunk.length === 0) break;
         const n = readSync(fd, chunk, 0, chunk.length, null);
         if (n === 0) break;
@@ -207,10 +227,17 @@ export class RootFs {
   readdir(path: string): { dir: string; names: string[] } {
     const resolved = this.tryResolve(path);
     if (!resolved || !resolved.stats.isDirectory()) return { dir: resolved?.path ?? path, names: [] };
-    try {
-      return { dir: resolved.path, names: readdirSync(this.hostPath(resolved.path)).sort() };
-    } catch {
-      return { dir: resolved.path, names: [] };
+    let names = this.listings.get(resolved.path);
+    if (!names) {
+      try {
+        names = readdirSync(this.host(resolved.path)).sort();
+      } catch {
+        names = [];
+      }
+      this.listings.set(resolved.path, names);
     }
+    return { dir: resolved.path, names };
   }
+
+  private readonly listings = new Map<string, string[]>();
 }
