@@ -114,6 +114,17 @@ describe('buildCdiSpec on a Debian 535 root', () => {
   });
 });
 
+describe('toYaml', () => {
+  it.skipIf(!hasPythonYaml)('round-trips strings a plain YAML scalar would change, read by an independent YAML 1.1 parser', () => {
+    const tricky = ['0', '1e3', '0x1f', 'yes', 'no', 'on', 'null', '~', '', ' lead', 'trail ', '- dash', 'a: b', '#hash', 'a #b', '"q"', "'s'",
+      'back\\slash', 'new\nline', 'tab\t', '\u0000nul', '\u0085nel', '\u2028ls', '\u007fdel', 'é€😀', '[x]', '{y}', '*alias', '&anchor', '!tag', '%dir', '@at', '`tick`', '|', '>'];
+    const doc = { cdiVersion: '0.5.0', list: tricky, nested: [{ a: tricky, b: [] }, []], empty: {}, n: 42, t: true, z: null, 'key with space': 'v', yes: 'k' };
+    const text = toYaml(doc);
+    const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], { input: text, encoding: 'utf8' });
+    expect(JSON.parse(parsed)).toEqual(doc);
+  });
+});
+
 describe('buildCdiSpec choices and refusals', () => {
   let built: DriverRoot;
   beforeAll(async () => {
