@@ -1,0 +1,14 @@
+// ldcache/node: the Node host. Reads caches from files, discovers the NVIDIA driver of a host
+// or driver root, builds driver volumes, serves them to Docker, and writes CDI specs.
+export { readLdCache, readLdCacheStream, DEFAULT_CACHE_PATH, type ReadCacheTarget } from './read-cache.js';
+export { discoverDriver, discoverDriverSync, type DiscoverOptions } from './discover.js';
+export { hostPath, RootFs, RootFsError } from './rootfs.js';
+export type * from './discovery-types.js';
+export { createDriverVolume, dockerVolumeName, type CreateVolumeOptions, type CreatedVolume } from './volume.js';
+export { listDriverVolumes, removeDriverVolume, type VolumeInfo, type RemoveVolumeOptions } from './volume-list.js';
+export { startPluginServer, type PluginServer, type PluginServerOptions } from './plugin-server.js';
+export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
+export { driverInjection, injectionArgs, injectBeforeImage, findImage, type DockerInjection, type InjectionOptions } from './docker-args.js';
+export { generateCdiSpec, formatCdiSpec, type GenerateCdiOptions, type GeneratedCdiSpec, type CdiFormat } from './cdi.js';
+export { buildCdiSpec, type BuildCdiOptions } from './cdi-build.js';
+export * from '../index.js';
