@@ -59,7 +59,7 @@ async function choose(page: Page, files: string | string[]): Promise<void> {
 
 /** The rendered rows of the entries grid: position (file order index when unsorted) and cell texts. */
 async function renderedRows(page: Page, grid = 'entries-grid'): Promise<{ position: number; cells: string[]; nvidia: string | null }[]> {
-  return page.$$eval(`[data-testid="${grid}"] .grid-rows [role="row"]`, (rows) =>
+  return page.$$eval(`[data-testid="${grid}"] tbody tr`, (rows) =>
     rows.map((row) => ({
       position: Number(row.getAttribute('aria-rowindex')) - 2,
       cells: [...row.children].map((cell) => cell.textContent ?? ''),
@@ -292,7 +292,7 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('entry-search');
     await page.keyboard.type('ALPHA');
     const matching = printed.entries.filter((e) => `${e.name}\n${e.path}`.toLowerCase().includes('alpha'));
-    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="entries-grid"] .grid-rows [role="row"]').length === n, matching.length);
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid="entries-grid"] tbody tr').length === n, matching.length);
     expect((await renderedRows(page)).map((row) => row.cells[4])).toEqual(matching.map((e) => e.path));
     await page.fill('#entry-search', '');
 

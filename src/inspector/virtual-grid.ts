@@ -1,4 +1,4 @@
-// A virtualized ARIA grid: only the rows in view (plus a few) exist in the DOM; a spacer gives
+// A virtualized ARIA grid on a real table: only the rows in view (plus a few) exist in the DOM; a spacer gives
 // the scroll height, so 200,000 rows scroll as smoothly as 20. Rows are identified by "items"
 // (numbers the owner maps to data); the owner decides order and filtering.
 import { h } from './dom.js';
@@ -31,14 +31,13 @@ export interface GridOptions {
 let gridCount = 0;
 
 export class VirtualGrid {
-  readonly element: HTMLDivElement;
-  private readonly body: HTMLDivElement;
-  private readonly spacer: HTMLDivElement;
-  private readonly rowsLayer: HTMLDivElement;
-  private readonly empty: HTMLDivElement;
+  /** The table (role grid): focusable, it takes the arrow keys. */
+  readonly element: HTMLTableElement;
+  /** The scrolling body; its ::before pseudo-element is the spacer that gives the scroll height. */
+  private readonly body: HTMLTableSectionElement;
   private readonly headers = new Map<string, HTMLElement>();
   private readonly idPrefix = `grid${++gridCount}`;
-  private readonly rowPool: HTMLDivElement[] = [];
+  private readonly rowPool: HTMLTableRowElement[] = [];
   private readonly extraAttributeNames = new Set<string>();
   private items: ArrayLike<number> = [];
   private selected = -1; // position in `items`
@@ -47,17 +46,12 @@ export class VirtualGrid {
 
   constructor(private readonly options: GridOptions) {
     const columns = options.columns.map((column) => column.width).join(' ');
-    const head = h('div', { class: 'grid-head', role: 'rowgroup' });
-    const headRow = h('div', { class: 'grid-row', role: 'row', 'aria-rowindex': 1 });
+    const headRow = h('tr', { class: 'grid-row', role: 'row', 'aria-rowindex': 1 });
     for (const column of options.columns) headRow.append(this.headerCell(column));
-    head.append(headRow);
-
-    this.spacer = h('div', { class: 'grid-spacer' });
-    this.rowsLayer = h('div', { class: 'grid-rows', role: 'rowgroup' });
-    this.empty = h('div', { class: 'grid-empty', hidden: true }, options.emptyText);
-    this.body = h('div', { class: 'grid-body' }, this.spacer, this.rowsLayer, this.empty);
+    const head = h('thead', { class: 'grid-head', role: 'rowgroup' }, headRow);
+    this.body = h('tbody', { class: 'grid-body', role: 'rowgroup', 'data-empty-text': options.emptyText });
     this.element = h(
-      'div',
+      'table',
       { class: 'grid', role: 'grid', 'aria-label': options.label, 'aria-colcount': options.columns.length, tabindex: 0 },
       head,
       this.body,
@@ -68,8 +62,8 @@ export class VirtualGrid {
     this.body.addEventListener('scroll', () => this.scheduleRender(), { passive: true });
     new ResizeObserver(() => this.scheduleRender()).observe(this.body);
     this.element.addEventListener('keydown', (event) => this.onKey(event));
-    this.rowsLayer.addEventListener('click', (event) => {
-      const row = (event.target as Element).closest<HTMLElement>('.grid-row');
+    this.body.addEventListener('click', (event) => {
+      const row = (event.target as Element).closest<HTMLElement>('tr');
       if (!row?.dataset.position) return;
       this.select(Number(row.dataset.position));
       this.element.focus({ preventScroll: true });
@@ -90,8 +84,7 @@ export class VirtualGrid {
       }
     }
     this.element.setAttribute('aria-rowcount', String(items.length + 1));
-    this.spacer.style.height = `${items.length * ROW_HEIGHT}px`;
-    this.empty.hidden = items.length > 0;
+    this.element.style.setProperty('--grid-height', `${items.length * ROW_HEIGHT}px`);
     if (this.selected >= 0) this.scrollToPosition(this.selected);
     else this.body.scrollTop = 0;
     this.options.onSelect?.(this.selectedItem());
@@ -121,7 +114,7 @@ export class VirtualGrid {
   }
 
   private headerCell(column: GridColumn): HTMLElement {
-    const cell = h('div', { class: 'grid-cell', role: 'columnheader' });
+    const cell = h('th', { class: 'grid-cell', role: 'columnheader', scope: 'col' });
     if (column.sortable) {
       cell.dataset.sortable = '';
       cell.setAttribute('aria-sort', 'none');
@@ -194,25 +187,27 @@ export class VirtualGrid {
     const last = Math.min(total, Math.ceil((this.body.scrollTop + view) / ROW_HEIGHT) + OVERSCAN);
     const count = Math.max(0, last - first);
     while (this.rowPool.length < count) this.rowPool.push(this.newRow());
-    this.rowsLayer.replaceChildren(...this.rowPool.slice(0, count));
-    this.rowsLayer.style.transform = `translateY(${first * ROW_HEIGHT}px)`;
     for (let i = 0; i < count; i++) this.fillRow(this.rowPool[i]!, first + i);
+    this.body.replaceChildren(...this.rowPool.slice(0, count));
     const active = this.selected >= first && this.selected < last;
     if (active) this.element.setAttribute('aria-activedescendant', `${this.idPrefix}-r${this.selected}`);
     else this.element.removeAttribute('aria-activedescendant');
   }
 
-  private newRow(): HTMLDivElement {
-    const row = h('div', { class: 'grid-row', role: 'row' });
+  private newRow(): HTMLTableRowElement {
+    const row = h('tr', { class: 'grid-row', role: 'row' });
     for (const column of this.options.columns) {
-      row.append(h('div', { class: column.mono ? 'grid-cell mono' : 'grid-cell', role: 'gridcell' }));
+      row.append(h('td', { class: column.mono ? 'grid-cell mono' : 'grid-cell', role: 'gridcell' }));
     }
     return row;
   }
 
-  private fillRow(row: HTMLDivElement, position: number): void {
+  private fillRow(row: HTMLTableRowElement, position: number): void {
     const item = this.items[position]!;
     row.id = `${this.idPrefix}-r${position}`;
+    row.style.transform = `translateY(${position * ROW_HEIGHT}px)`;
+    // Stripes by position, not by DOM order (rows are reused as the view scrolls).
+    row.classList.toggle('odd', position % 2 === 1);
     row.dataset.position = String(position);
     row.setAttribute('aria-rowindex', String(position + 2));
     row.setAttribute('aria-selected', String(position === this.selected));
