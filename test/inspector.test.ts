@@ -447,6 +447,41 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     }
   });
 
+  it('runs under a Content-Security-Policy that allows wasm and nothing remote or injected', async () => {
+    const html = readFileSync(pagePath, 'utf8');
+    const policy = /<meta http-equiv="Content-Security-Policy" content="([^"]+)">/.exec(html)?.[1];
+    expect(policy).toBeDefined();
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).toContain("'wasm-unsafe-eval'");
+    expect(policy).not.toMatch(/https?:|\*|'unsafe-eval'/);
+    expect(html).not.toMatch(/\s(src|href)="(https?:)?\/\//);
+
+    await open();
+    await choose(page, caches.new); // the wasm core compiled under the policy
+    expect(await page.getAttribute('body', 'data-state')).toBe('ready');
+    const probe = await page.evaluate(async () => {
+      const violations: string[] = [];
+      document.addEventListener('securitypolicyviolation', (event) => violations.push(event.effectiveDirective));
+      const script = document.createElement('script');
+      script.textContent = 'window.__injected = true';
+      document.body.append(script);
+      let fetched = true;
+      try {
+        await fetch('http://127.0.0.1:9/probe');
+      } catch {
+        fetched = false;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return { injected: (window as unknown as { __injected?: boolean }).__injected === true, fetched, violations };
+    });
+    expect(probe.injected).toBe(false);
+    expect(probe.fetched).toBe(false);
+    expect(probe.violations).toEqual(expect.arrayContaining(['script-src-elem', 'connect-src']));
+    // The two violations were provoked on purpose: Chromium reports them on the console.
+    watch.errors.splice(0, watch.errors.length, ...watch.errors.filter((line) => !/Content Security Policy|CSP violation/i.test(line)));
+    expect(watch.network).toEqual([]);
+  });
+
   it('works from a static http server and takes a dropped file', async () => {
     const server: Server = createServer((request, response) => {
       if (request.url === '/' || request.url === '/inspector.html') {

@@ -1,6 +1,6 @@
-// A virtualized ARIA grid on a real table: only the rows in view (plus a few) exist in the DOM; a spacer gives
-// the scroll height, so 200,000 rows scroll as smoothly as 20. Rows are identified by "items"
-// (numbers the owner maps to data); the owner decides order and filtering.
+// A virtualized ARIA grid on a real table: only the rows in view (plus a few) exist in the DOM,
+// and a spacer gives the scroll height, so 200,000 rows scroll as smoothly as 20. Rows are
+// identified by "items" (numbers the owner maps to data); the owner decides order and filtering.
 import { h } from './dom.js';
 
 export const ROW_HEIGHT = 24;
