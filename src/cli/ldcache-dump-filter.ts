@@ -10,7 +10,7 @@ export interface EntryFilter {
 
 function compile(pattern: string): RegExp {
   try {
-    return new RegExp(pattern, 'u');
+    return new RegExp(pattern);
   } catch (err) {
     throw new UsageError(`--grep: invalid regular expression: ${(err as Error).message}`);
   }
