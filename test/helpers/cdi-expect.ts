@@ -36,6 +36,8 @@ export function discoveryFromBuiltRoot(built: DriverRoot): DriverDiscovery {
     root: built.root,
     driverVersion: built.version,
     versionSource: 'proc',
+    librarySource: 'cache',
+    abis: [...new Set(built.libraries.map((l) => l.abi))].sort((a, b) => (a === 'x86-64' ? -1 : b === 'x86-64' ? 1 : 0)),
     gpus: built.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor, devicePath: built.devicesCreated ? `/dev/nvidia${g.minor}` : null })),
     libraries,
     binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path.startsWith('/usr/lib/nvidia/') ? `/usr/bin/${b.name}` : b.path })),
