@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseLdCache } from '../src/core/parse.js';
 import { LdCacheError } from '../src/core/errors.js';
 import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
-import { chromiumSkipReason, launchChromium, openWatchedPage, type Browser, type Page, type PageWatch } from './helpers/chromium.js';
+import { chromiumSkipReason, chooseFiles as choose, launchChromium, openWatchedPage, renderedRows, type Browser, type Page, type PageWatch } from './helpers/chromium.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { buildSharedObject, canBuild, ldconfigPath, makeTempDir, writeCacheWithLdconfig, type LdconfigFormat } from './helpers/so-builder.js';
 
@@ -18,6 +18,12 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pagePath = join(repo, 'dist', 'inspector.html');
 const pageUrl = pathToFileURL(pagePath).href;
 const screenshots = process.env.LDCACHE_SCREENSHOTS ?? join(tmpdir(), 'ldcache-inspector-screenshots');
+
+/** Writes a screenshot for a person to look at (light and dark views of every tab). */
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`) });
+}
 
 const skipReason =
   chromiumSkipReason() ??
@@ -52,26 +58,6 @@ function ldconfigP(file: string): Printed {
   return { bytes: result.stdout, text, count: Number(/^(\d+) libs found in cache/.exec(lines[0]!)![1]), entries };
 }
 
-async function choose(page: Page, files: string | string[]): Promise<void> {
-  await page.setInputFiles('#file-input', files);
-  await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error');
-}
-
-/** The rendered rows of the entries grid: position (file order index when unsorted) and cell texts. */
-async function renderedRows(page: Page, grid = 'entries-grid'): Promise<{ position: number; cells: string[]; nvidia: string | null }[]> {
-  return page.$$eval(`[data-testid="${grid}"] tbody tr`, (rows) =>
-    rows.map((row) => ({
-      position: Number(row.getAttribute('aria-rowindex')) - 2,
-      cells: [...row.children].map((cell) => cell.textContent ?? ''),
-      nvidia: row.getAttribute('data-nvidia'),
-    })),
-  );
-}
-
-async function shot(page: Page, name: string): Promise<void> {
-  mkdirSync(screenshots, { recursive: true });
-  await page.screenshot({ path: join(screenshots, `${name}.png`) });
-}
 
 /**
  * A new-format cache with `count` entries over 200 directories, written directly (the general

@@ -1,6 +1,7 @@
-// Launches Debian's real Chromium (headless) through playwright-core, for tests and benches that
-// drive the browser inspector. When Chromium is not installed, `chromiumSkipReason()` says why so
-// the caller can skip clearly (scripts/ensure-test-deps.mjs installs it on CI).
+// Launches Debian's real Chromium (headless) through playwright-core for the tests that drive the
+// browser inspector, watches its pages for errors and requests, and reads the inspector's
+// tables. When Chromium is not installed, `chromiumSkipReason()` says why so the caller can skip
+// clearly (scripts/ensure-test-deps.mjs installs it on CI).
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
@@ -67,6 +68,30 @@ export async function openWatchedPage(
     });
   });
   return { context, page, watch };
+}
+
+/** Chooses files in the inspector's file input and waits until the page is ready or shows an error. */
+export async function chooseFiles(page: Page, files: string | string[]): Promise<void> {
+  await page.setInputFiles('#file-input', files);
+  await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error');
+}
+
+export interface RenderedRow {
+  /** Position in the table's current order (file order when unsorted and unfiltered). */
+  position: number;
+  cells: string[];
+  nvidia: string | null;
+}
+
+/** The data rows an inspector table (by data-testid) has in the DOM: only the visible ones. */
+export async function renderedRows(page: Page, table = 'entries-grid'): Promise<RenderedRow[]> {
+  return page.$$eval(`[data-testid="${table}"] tbody tr`, (rows) =>
+    rows.map((row) => ({
+      position: Number(row.getAttribute('aria-rowindex')) - 2,
+      cells: [...row.children].map((cell) => cell.textContent ?? ''),
+      nvidia: row.getAttribute('data-nvidia'),
+    })),
+  );
 }
 
 export type { Browser, BrowserContext, Page };
