@@ -67,6 +67,17 @@ describe('nvidia-volume discover', () => {
     expect(stderr).toMatch(new RegExp(`^nvidia-volume: no NVIDIA driver found in ${empty}: .+\\n$`));
   });
 
+  it('names both versions when the kernel module and the libraries disagree', async () => {
+    const mismatched = await buildDriverRoot({ kernelVersion: '550.127.05', i386: false, devices: false, mesaLibGL: false });
+    try {
+      const { status, stderr } = cli('--root', mismatched.root);
+      expect(status).toBe(1);
+      expect(stderr).toMatch(new RegExp(`^nvidia-volume: no NVIDIA driver found in .*: Driver/library version mismatch: .*550\\.127\\.05.*${mismatched.version.replace(/\./g, '\\.')}.*\n$`));
+    } finally {
+      await mismatched.cleanup();
+    }
+  });
+
   it('exits 1 with one line for a root that does not exist, 2 for bad usage', () => {
     const missing = cli('--root', join(empty, 'missing'));
     expect(missing.status).toBe(1);

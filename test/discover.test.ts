@@ -1,7 +1,7 @@
 // Driver discovery on Debian-shaped driver roots built with gcc, the real ldconfig and mknod
 // (test/helpers/driver-root.ts). Expectations come from what the builder made.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,6 +128,11 @@ describe('other roots', () => {
     truncateSync(file('libnvidia-encode'), 100);
     writeFileSync(file('libnvcuvid'), '#!/bin/sh\n');
     chmodSync(file('libnvidia-cfg'), 0o000);
+    // A second, different copy of a driver file under the same name for the same ABI.
+    const glcore = `libnvidia-glcore.so.${built.version}`;
+    mkdirSync(hostPath(built.root, '/usr/local/lib'), { recursive: true });
+    writeFileSync(hostPath(built.root, `/usr/local/lib/${glcore}`), Buffer.concat([readFileSync(hostPath(built.root, `/usr/lib/x86_64-linux-gnu/${glcore}`)), Buffer.from('copy')]));
+    execFileSync('ldconfig', ['-X', '-r', built.root], { stdio: 'ignore' });
     rmSync(hostPath(built.root, '/usr/bin/nvidia-persistenced'));
     symlinkSync('../../usr/bin/nvidia-persistenced', hostPath(built.root, '/usr/bin/nvidia-persistenced'));
     const d = await discoverDriver({ root: built.root });
@@ -139,6 +144,11 @@ describe('other roots', () => {
     expect(d.libraries.some((l) => /^(libcuda|libnvidia-ml|libnvidia-encode|libnvcuvid)\.so/.test(l.name))).toBe(false);
     expect(d.libraries.length).toBeGreaterThan(10);
     expect(d.binaries.some((b) => b.name === 'nvidia-persistenced')).toBe(false);
+    const copies = d.libraries.filter((l) => l.name === glcore);
+    expect(copies.length).toBe(1);
+    const other = ['/usr/local/lib', '/usr/lib/x86_64-linux-gnu'].map((dir) => `${dir}/${glcore}`).find((p) => p !== copies[0]!.path)!;
+    expect(d.rejected.find((r) => r.path === other)?.reason).toMatch(new RegExp(`conflicts with ${copies[0]!.path}: two different files named`));
+    expect(d.warnings.some((w) => w.startsWith(`${other} conflicts with`))).toBe(true);
     expect(d.warnings.join('\n')).toMatch(/nvidia-persistenced: too many levels/);
     // Root can read a mode-000 file; others get a clear rejection.
     if (process.getuid?.() !== 0) expect(reason('libnvidia-cfg')).toMatch(/cannot open/);

@@ -23,6 +23,8 @@ export function noDriverReason(d: DriverDiscovery): string | null {
       ? 'no /proc/driver/nvidia/version and no NVIDIA driver library in its ld.so.cache'
       : 'no /proc/driver/nvidia/version, no ld.so.cache and no NVIDIA driver library in its library directories';
   }
+  const mismatch = d.warnings.find((w) => w.startsWith('Driver/library version mismatch'));
+  if (mismatch) return mismatch;
   const from = d.versionSource === 'proc' ? 'the kernel module' : 'the library names';
   const rejected = d.rejected.length > 0 ? ` (${d.rejected.length} rejected, e.g. ${d.rejected[0]!.path}: ${d.rejected[0]!.reason})` : '';
   return `${from} says ${d.driverVersion}, but no library of that version was found${rejected}`;
