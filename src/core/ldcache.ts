@@ -94,7 +94,6 @@ export class ParsedLdCache implements LdCache, InputHolder {
   /** The table, copied out for good at a second eviction. */
   #ownWords: Uint32Array | undefined;
   #evictions = 0;
-  #buffer: ArrayBufferLike | undefined;
   #bytesView: Uint8Array | undefined;
   #wordsView: Uint32Array | undefined;
   #entries: (CacheEntry | undefined)[] | undefined;
@@ -111,7 +110,7 @@ export class ParsedLdCache implements LdCache, InputHolder {
     this.#location = location;
     this.#parseFlags = location.parseFlags;
     this.#reparse = reparse;
-    this.#buffer = undefined;
+    this.#bytesView = this.#wordsView = undefined;
   }
 
   /**
@@ -129,17 +128,16 @@ export class ParsedLdCache implements LdCache, InputHolder {
     if (!this.#source || this.#source.length !== location.length) this.#source = copyOf(this.#bytesView!);
     if (++this.#evictions > 1) this.#ownWords = copyOf(this.#wordsView!);
     this.#location = undefined;
-    this.#bytesView = this.#wordsView = this.#buffer = undefined;
+    this.#bytesView = this.#wordsView = undefined;
   }
 
+  /** (Re)creates the views of wasm memory: growing memory detaches the old buffer (byteLength 0). */
   #refresh(): void {
+    if (this.#wordsView && this.#wordsView.byteLength !== 0) return;
     const location = this.#location!;
     const buffer = location.memory.buffer;
-    if (buffer !== this.#buffer) {
-      this.#buffer = buffer;
-      this.#bytesView = new Uint8Array(buffer, location.inputAddress, location.length);
-      this.#wordsView = new Uint32Array(buffer, location.tableAddress, location.tableWords);
-    }
+    this.#bytesView = new Uint8Array(buffer, location.inputAddress, location.length);
+    this.#wordsView = new Uint32Array(buffer, location.tableAddress, location.tableWords);
   }
 
   #input(): Uint8Array {
@@ -340,6 +338,11 @@ export class ParsedLdCache implements LdCache, InputHolder {
   decode(bytes: Uint8Array): string {
     return decoder.decode(bytes);
   }
+
+  /** The parsed bytes [offset, offset + length) as UTF-8 with replacement characters. */
+  decodeRange(offset: number, length: number): string {
+    return decoder.decode(this.#input().subarray(offset, offset + length));
+  }
 }
 
 /** One entry: numbers read from the table on access, strings decoded once. */
@@ -401,10 +404,10 @@ class CacheEntry implements LdCacheEntry {
     return index === undefined ? undefined : this.#cache.hwcapNameBytes(index, how);
   }
   get name(): string {
-    return (this.#name ??= this.#cache.decode(this.nameBytes));
+    return (this.#name ??= this.#cache.decodeRange(this.nameOffset, this.nameLength));
   }
   get path(): string {
-    return (this.#path ??= this.#cache.decode(this.pathBytes));
+    return (this.#path ??= this.#cache.decodeRange(this.pathOffset, this.pathLength));
   }
   get nameBytes(): Uint8Array {
     return this.#cache.slice(this.#word(E_NAME_OFFSET), this.#word(E_NAME_LENGTH));
