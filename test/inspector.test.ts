@@ -468,6 +468,47 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     expect(watch.network).toEqual([]);
   });
 
+  it('marks a second driver version in another directory as strays (libcuda.so.1 in two places)', async () => {
+    const current = '/usr/lib/x86_64-linux-gnu';
+    const old = '/opt/nvidia-470/lib';
+    const build = (at: string, withVersionedNames: boolean) => {
+      buildSharedObject({ dir: join(at, current), file: 'libcuda.so.535.261.03', soname: 'libcuda.so.1' });
+      buildSharedObject({ dir: join(at, current), file: 'libnvidia-ml.so.535.261.03', soname: 'libnvidia-ml.so.1' });
+      buildSharedObject({ dir: join(at, old), file: 'libcuda.so.470.256.02', soname: 'libcuda.so.1' });
+      if (withVersionedNames) {
+        buildSharedObject({ dir: join(at, current), file: 'libnvidia-glcore.so.535.261.03', soname: 'libnvidia-glcore.so.535.261.03' });
+        buildSharedObject({ dir: join(at, old), file: 'libnvidia-glcore.so.470.256.02', soname: 'libnvidia-glcore.so.470.256.02' });
+      }
+      return writeCacheWithLdconfig({ root: at, dirs: [current, old], cacheFile: '/etc/two-versions.cache' });
+    };
+    const marks = async (file: string) => {
+      await choose(page, file);
+      await page.click('#tab-nvidia');
+      const status = new Map(
+        await page.$$eval('[data-testid="nvidia-view"] li[data-nvidia]', (items) => items.map((li) => [Number(li.getAttribute('data-index')), li.getAttribute('data-nvidia')] as const)),
+      );
+      await page.click('#tab-entries');
+      return ldconfigP(file).entries.map((entry, index) => ({ ...entry, status: status.get(index) }));
+    };
+    await open();
+    // With versioned names beside them: each directory shows its version.
+    const versioned = await marks(build(join(temp.dir, 'two-versions'), true));
+    for (const entry of versioned) {
+      expect(entry.status, `${entry.name} => ${entry.path}`).toBe(entry.path.startsWith(old) ? 'stray' : 'driver');
+    }
+    expect(versioned.filter((e) => e.status === 'stray').length).toBe(2);
+    expect(await page.textContent('[data-testid="nvidia-versions"]')).toContain('470.256.02');
+    // The entries table carries the same marks.
+    const rows = await renderedRows(page);
+    for (const row of rows) expect(row.nvidia).toBe(versioned[row.position]!.status ?? null);
+
+    // No version visible anywhere: the first libcuda.so.1 is the one the loader uses, the later one is shadowed.
+    const bare = await marks(build(join(temp.dir, 'two-versions-bare'), false));
+    const cuda = bare.filter((e) => e.name === 'libcuda.so.1');
+    expect(cuda.map((e) => e.status)).toEqual(['driver', 'stray']);
+    expect(cuda[1]!.path.startsWith(old)).toBe(true);
+  });
+
   it('works from a static http server and takes a dropped file', async () => {
     const server: Server = createServer((request, response) => {
       if (request.url === '/' || request.url === '/inspector.html') {

@@ -8,7 +8,8 @@ import { byId, downloadBlob, h } from './dom.js';
 import { EntriesView } from './entries-view.js';
 import { renderLdconfigText } from './ldconfig-view.js';
 import { loadCacheFile, LoadError, type LoadedCache } from './load-cache.js';
-import { classifyForView, renderNvidia } from './nvidia-view.js';
+import { classifyForView } from './nvidia-status.js';
+import { renderNvidia } from './nvidia-view.js';
 import { renderOverview } from './overview.js';
 import { Tabs } from './tabs.js';
 
