@@ -47,8 +47,11 @@ export function globInRoot(fs: RootFs, pattern: string): string[] {
   return paths.filter((p) => fs.tryResolve(p) !== null).sort();
 }
 
-function readConf(fs: RootFs, file: string, dirs: string[], depth: number): void {
-  if (depth > MAX_INCLUDE_DEPTH) return;
+function readConf(fs: RootFs, file: string, dirs: string[], depth: number, visited: Set<string>): void {
+  // Each file once: a conf that includes itself (many times) must not explode.
+  const real = fs.tryResolve(file)?.path;
+  if (depth > MAX_INCLUDE_DEPTH || real === undefined || visited.has(real)) return;
+  visited.add(real);
   const text = fs.readText(file, 1 << 20);
   if (text === null) return;
   const base = file.slice(0, file.lastIndexOf('/')) || '/';
@@ -59,7 +62,7 @@ function readConf(fs: RootFs, file: string, dirs: string[], depth: number): void
     if (include) {
       for (const pattern of include[1]!.split(/\s+/)) {
         const absolute = pattern.startsWith('/') ? pattern : `${base}/${pattern}`;
-        for (const match of globInRoot(fs, absolute)) readConf(fs, match, dirs, depth + 1);
+        for (const match of globInRoot(fs, absolute)) readConf(fs, match, dirs, depth + 1, visited);
       }
       continue;
     }
@@ -72,7 +75,7 @@ function readConf(fs: RootFs, file: string, dirs: string[], depth: number): void
 /** The library directories of a root in search order, resolved inside it and deduplicated. */
 export function libraryDirs(fs: RootFs): string[] {
   const wanted: string[] = [];
-  readConf(fs, '/etc/ld.so.conf', wanted, 0);
+  readConf(fs, '/etc/ld.so.conf', wanted, 0, new Set());
   for (const musl of globInRoot(fs, '/etc/ld-musl-*.path')) {
     const text = fs.readText(musl) ?? '';
     for (const entry of text.split(/[\s:]+/)) if (entry.startsWith('/')) wanted.push(entry);
