@@ -2,7 +2,7 @@
 // ldconfig cache, mknod device nodes), every spec checked by the strict validator.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,7 @@ import { validateCdiSpec } from '../src/core/cdi-validate.js';
 import { toYaml } from '../src/core/cdi-yaml.js';
 import { buildCdiSpec, CdiSpecError, READ_ONLY_BIND } from '../src/node/cdi-build.js';
 import { generateCdiSpec } from '../src/node/cdi.js';
+import { defaultLinkerDir } from '../src/node/cdi-linker-dirs.js';
 import { RootFs } from '../src/node/rootfs.js';
 import { allMounts, discoveryFromBuiltRoot, expectedMounts, gpusByIndex, realInRoot } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
@@ -224,6 +225,37 @@ describe('generateCdiSpec with the real discovery', () => {
     const hostPaths = new Set(byTarget.values());
     for (const stray of built.strayFiles) expect(hostPaths.has(built.root + stray.path), stray.path).toBe(false);
     expect([...hostPaths].some((p) => p.includes('470.256.02'))).toBe(false);
+  });
+
+  it('without an ld.so.cache, still puts sonames in the default linker directory', async () => {
+    const bare = await buildDriverRoot({ gpus: 1, cache: false, i386: false, mesaLibGL: false });
+    try {
+      const { spec, discovery } = await generateCdiSpec({ root: bare.root });
+      expectValid(spec);
+      expect(discovery.libraries.every((l) => l.cachePath === null)).toBe(true);
+      const byTarget = new Map(allMounts(spec).map((m) => [m.containerPath, m.hostPath]));
+      for (const lib of bare.libraries) {
+        expect(byTarget.get(`/usr/lib/x86_64-linux-gnu/${lib.soname}`), lib.soname).toBe(bare.root + lib.path);
+      }
+    } finally {
+      await bare.cleanup();
+    }
+  });
+
+  it('finds the default linker directory of a root: multiarch, else lib64 / lib', async () => {
+    const top = await mkdtemp(join(tmpdir(), 'cdi-linker-'));
+    try {
+      await mkdir(join(top, 'usr/lib64'), { recursive: true });
+      await symlink('usr/lib64', join(top, 'lib64'));
+      const fs = new RootFs(top);
+      expect(defaultLinkerDir(fs, 'x86-64', 64)).toBe('/usr/lib64');
+      expect(defaultLinkerDir(fs, 'i386', 32)).toBeNull();
+      await mkdir(join(top, 'usr/lib/x86_64-linux-gnu'), { recursive: true });
+      expect(defaultLinkerDir(new RootFs(top), 'x86-64', 64)).toBe('/usr/lib/x86_64-linux-gnu');
+      expect(defaultLinkerDir(new RootFs(top), 'i386', 32)).toBe('/usr/lib');
+    } finally {
+      await rm(top, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad kind with a one-line reason', async () => {

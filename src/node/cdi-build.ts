@@ -46,6 +46,8 @@ export interface BuildCdiOptions {
    * to `/usr/lib/x86_64-linux-gnu` on merged /usr); identity when not given.
    */
   resolveDir?: (dir: string) => string;
+  /** A default linker directory for an ABI none of whose libraries has a cache entry (no ld.so.cache). */
+  defaultLinkerDir?: (arch: string, bits: 32 | 64) => string | null;
   /**
    * Where the engine that reads the spec sees the root (default: the discovery's root). Set it when
    * discovering through another view of the same files, e.g. the host's / mounted at /host in a
@@ -109,7 +111,11 @@ function cacheDirOf(lib: DriverLibrary, resolveDir: (dir: string) => string): st
  * Per ABI, the directory most of the driver's cache entries are in (e.g. /usr/lib/x86_64-linux-gnu):
  * where libraries found beside them (not in the cache) get their soname too.
  */
-function linkerDirsByArch(libraries: DriverLibrary[], resolveDir: (dir: string) => string): Map<string, string> {
+function linkerDirsByArch(
+  libraries: DriverLibrary[],
+  resolveDir: (dir: string) => string,
+  fallback: BuildCdiOptions['defaultLinkerDir'],
+): Map<string, string> {
   const counts = new Map<string, Map<string, number>>();
   for (const lib of libraries) {
     const dir = cacheDirOf(lib, resolveDir);
@@ -121,6 +127,11 @@ function linkerDirsByArch(libraries: DriverLibrary[], resolveDir: (dir: string) 
   const dirs = new Map<string, string>();
   for (const [arch, perArch] of counts) {
     dirs.set(arch, [...perArch].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0]);
+  }
+  for (const lib of libraries) {
+    if (dirs.has(lib.arch) || !fallback) continue;
+    const dir = fallback(lib.arch, lib.bits);
+    if (dir && isCleanPath(dir)) dirs.set(lib.arch, dir);
   }
   return dirs;
 }
@@ -148,9 +159,10 @@ function orderedGpus(gpus: GpuInfo[]): GpuInfo[] {
   return [...gpus].sort((a, b) => (a.busId.toLowerCase() < b.busId.toLowerCase() ? -1 : a.busId.toLowerCase() > b.busId.toLowerCase() ? 1 : 0));
 }
 
-function sharedEdits(discovery: DriverDiscovery, root: string, resolveDir: (dir: string) => string, warnings: string[]): CdiContainerEdits {
+function sharedEdits(discovery: DriverDiscovery, root: string, options: BuildCdiOptions, warnings: string[]): CdiContainerEdits {
   const mounts = new MountSet(root, warnings);
-  const archDirs = linkerDirsByArch(discovery.libraries, resolveDir);
+  const resolveDir = options.resolveDir ?? ((dir: string) => dir);
+  const archDirs = linkerDirsByArch(discovery.libraries, resolveDir, options.defaultLinkerDir);
   for (const lib of discovery.libraries) addLibrary(mounts, lib, resolveDir, archDirs);
   for (const bin of discovery.binaries) mounts.add(bin.linkPath, bin.path, READ_ONLY_BIND);
   for (const fw of discovery.firmware) mounts.add(fw.path, fw.path, READ_ONLY_BIND);
@@ -204,7 +216,6 @@ export function buildCdiSpec(discovery: DriverDiscovery, options: BuildCdiOption
   const kindError = cdiKindError(kind);
   if (kindError) throw new CdiSpecError(kindError);
   const warnings: string[] = [];
-  const resolveDir = options.resolveDir ?? ((dir: string) => dir);
   // A spec with nothing to inject would only hide the real problem until a container runs.
   if (discovery.libraries.length === 0 && discovery.binaries.length === 0 && discovery.devices.length === 0) {
     throw new CdiSpecError(`no NVIDIA driver found under ${discovery.root}: no driver libraries, binaries or device nodes`);
@@ -212,7 +223,7 @@ export function buildCdiSpec(discovery: DriverDiscovery, options: BuildCdiOption
 
   const hostRoot = options.hostRoot ?? discovery.root;
   if (!hostRoot.startsWith('/')) throw new CdiSpecError(`host root '${hostRoot}' must be an absolute path`);
-  const shared = sharedEdits(discovery, hostRoot, resolveDir, warnings);
+  const shared = sharedEdits(discovery, hostRoot, options, warnings);
   const { devices, allNodes } = gpuDevices(discovery, hostRoot, warnings);
   let topEdits: CdiContainerEdits | undefined = shared;
   if (allNodes.length > 0) {

@@ -2,6 +2,7 @@
 // take instead of a volume plugin.
 import type { CdiSpec } from '../core/cdi-types.js';
 import { toYaml } from '../core/cdi-yaml.js';
+import { defaultLinkerDir } from './cdi-linker-dirs.js';
 import { assertValidCdiSpec, buildCdiSpec, DEFAULT_CDI_KIND, type BuiltCdiSpec } from './cdi-build.js';
 import { discoverDriver } from './discover.js';
 import type { DriverDiscovery } from './discovery-types.js';
@@ -37,6 +38,7 @@ export async function generateCdiSpec(options: GenerateCdiOptions = {}): Promise
     hostRoot: options.hostRoot,
     // Resolved as chroot would: /lib/x86_64-linux-gnu is /usr/lib/x86_64-linux-gnu on merged /usr.
     resolveDir: (dir) => fs.tryResolve(dir)?.path ?? dir,
+    defaultLinkerDir: (arch, bits) => defaultLinkerDir(fs, arch, bits),
   });
   // Never hand out a spec an engine would reject.
   assertValidCdiSpec(built.spec);
