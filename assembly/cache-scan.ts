@@ -83,7 +83,8 @@ function scanLong(at: usize): usize {
 function buildTable(): bool {
   const size = scanEnd - scanBase;
   const blocks = (size + BLOCK - 1) >> BLOCK_SHIFT;
-  if (!ensureMemory(tableArea + (blocks << 2))) return false;
+  const tableEnd = <u64>tableArea + (<u64>blocks << 2);
+  if (tableEnd > 0xffff0000 || !ensureMemory(<usize>tableEnd)) return false;
   table = tableArea;
   let next = <u32>size;
   let block = blocks;
