@@ -1,49 +1,17 @@
 // The LdCache model over the core's result table. Nothing is done per entry until asked:
 // entries are created on first access, strings decoded on first read. The input bytes and the
-// table stay in wasm memory (no copy) until another parse needs the region; then evict()
-// copies both out. Views of wasm memory die when it grows, so every access goes through
-// #words()/#input(), which re-create them when the buffer changed.
-import { archBits, archName, cacheFamily, isHwcapsExtension, type CacheFamily } from './abi.js';
+// table stay in wasm memory (no copy) until another parse needs the region (see the residency
+// notes on ParsedLdCache). Views of wasm memory die when it grows, so every access goes through
+// #words()/#input(), which re-create them when their buffer was detached.
+import { cacheFamily, type CacheFamily } from './abi.js';
 import type { InputHolder } from './input-region.js';
-import { entryToJSON, type EntryJSON } from './json.js';
+import { CacheEntry } from './ldcache-entry.js';
+import {
+  NONE, H_FORMAT, H_ORDER, H_COUNT, H_ENTRIES, H_HWCAP_COUNT, H_GEN_OFF, H_GEN_LEN, H_NEW_HEADER, H_OLD_COUNT, H_EXT_OFF, H_LEN_STRINGS, H_FLAGS_BYTE, H_NEW_ALIGN, H_RECORDS, H_RECORD_SIZE, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS,
+} from './ldcache-table.js';
 import type { ByteOrder, CacheFormat, LdCache, LdCacheEntry } from './types.js';
 
-/** "No value" in table words. */
-export const NONE = 0xffffffff;
-
-// Header words (see assembly/cache.ts).
-export const H_ERROR = 0;
-export const H_ERROR_OFFSET = 1;
-export const H_FORMAT = 2;
-export const H_ORDER = 3;
-export const H_COUNT = 4;
-export const H_ENTRIES = 5;
-export const H_HWCAP_COUNT = 6;
-export const H_HWCAPS = 7;
-export const H_GEN_OFF = 8;
-export const H_GEN_LEN = 9;
-export const H_NEW_HEADER = 10;
-export const H_OLD_COUNT = 11;
-export const H_STRING_BASE = 12;
-export const H_EXT_OFF = 13;
-export const H_LEN_STRINGS = 14;
-export const H_FLAGS_BYTE = 15;
-export const H_ERROR_ENTRY = 16;
-export const H_ERROR_VALUE = 17;
-export const H_EXT_COUNT = 18;
-export const H_NEW_ALIGN = 19;
-export const H_RECORDS = 20;
-export const H_RECORD_SIZE = 21;
-export const HEADER_WORDS = 22;
-
-/** Words per entry record, and what each holds (for fast loops over `entryTable()`). */
-export const ENTRY_WORDS = 4;
-export const E_NAME_OFFSET = 0;
-export const E_NAME_LENGTH = 1;
-export const E_PATH_OFFSET = 2;
-export const E_PATH_LENGTH = 3;
-/** Words per glibc-hwcaps name record: truthOffset, truthLength, glibcOffset, glibcLength. */
-export const HWCAP_WORDS = 4;
+export * from './ldcache-table.js';
 
 const FORMATS: readonly CacheFormat[] = ['old', 'new', 'compat'];
 
@@ -342,92 +310,5 @@ export class ParsedLdCache implements LdCache, InputHolder {
   /** The parsed bytes [offset, offset + length) as UTF-8 with replacement characters. */
   decodeRange(offset: number, length: number): string {
     return decoder.decode(this.#input().subarray(offset, offset + length));
-  }
-}
-
-/** One entry: numbers read from the table on access, strings decoded once. */
-class CacheEntry implements LdCacheEntry {
-  readonly index: number;
-  readonly #cache: ParsedLdCache;
-  #name: string | undefined;
-  #path: string | undefined;
-
-  constructor(cache: ParsedLdCache, index: number) {
-    this.#cache = cache;
-    this.index = index;
-  }
-
-  #word(field: number): number {
-    return this.#cache.entryWord(this.index, field);
-  }
-
-  get flags(): number {
-    return this.#cache.flagsAt(this.index) | 0;
-  }
-  get type(): number {
-    return this.flags & 0xff;
-  }
-  get required(): number {
-    return this.flags & 0xff00;
-  }
-  get arch(): string {
-    return archName(this.flags, this.#cache.family);
-  }
-  get bits(): 32 | 64 | null {
-    return archBits(this.flags, this.#cache.family);
-  }
-  get osVersion(): number {
-    return this.#cache.osVersionAt(this.index);
-  }
-  get hwcap(): bigint {
-    return (BigInt(this.#cache.hwcapHighAt(this.index)) << 32n) | BigInt(this.#cache.hwcapLowAt(this.index));
-  }
-  /** Whether hwcap marks a glibc-hwcaps extension entry (bit 62, bits 42-61 and 63 clear). */
-  get isHwcapsEntry(): boolean {
-    return isHwcapsExtension(this.#cache.hwcapHighAt(this.index));
-  }
-  /** The ISA level of an extension entry (x86: 1 = v2, 2 = v3, 3 = v4), else 0. */
-  get isaLevel(): number {
-    return this.isHwcapsEntry ? this.#cache.hwcapHighAt(this.index) & 0x3ff : 0;
-  }
-  /** Index into the glibc-hwcaps names of an extension entry, else undefined. */
-  get hwcapIndex(): number | undefined {
-    return this.isHwcapsEntry ? this.#cache.hwcapLowAt(this.index) : undefined;
-  }
-  get hwcapName(): string | undefined {
-    const bytes = this.hwcapNameBytes('truth');
-    return bytes ? this.#cache.decode(bytes) : undefined;
-  }
-  /** The glibc-hwcaps name bytes, resolved the true way or glibc's way (they differ in compat files). */
-  hwcapNameBytes(how: 'truth' | 'glibc'): Uint8Array | undefined {
-    const index = this.hwcapIndex;
-    return index === undefined ? undefined : this.#cache.hwcapNameBytes(index, how);
-  }
-  get name(): string {
-    return (this.#name ??= this.#cache.decodeRange(this.nameOffset, this.nameLength));
-  }
-  get path(): string {
-    return (this.#path ??= this.#cache.decodeRange(this.pathOffset, this.pathLength));
-  }
-  get nameBytes(): Uint8Array {
-    return this.#cache.slice(this.#word(E_NAME_OFFSET), this.#word(E_NAME_LENGTH));
-  }
-  get pathBytes(): Uint8Array {
-    return this.#cache.slice(this.#word(E_PATH_OFFSET), this.#word(E_PATH_LENGTH));
-  }
-  get nameOffset(): number {
-    return this.#word(E_NAME_OFFSET);
-  }
-  get nameLength(): number {
-    return this.#word(E_NAME_LENGTH);
-  }
-  get pathOffset(): number {
-    return this.#word(E_PATH_OFFSET);
-  }
-  get pathLength(): number {
-    return this.#word(E_PATH_LENGTH);
-  }
-  toJSON(): EntryJSON {
-    return entryToJSON(this);
   }
 }
