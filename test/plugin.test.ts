@@ -3,10 +3,11 @@
 // requests, on-demand builds, 50 parallel Mount/Unmount pairs, state across a restart, stale
 // sockets, and v1's REST API on a loopback port.
 import { request } from 'node:http';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverDiscovery } from '../src/node/discovery-types.js';
@@ -15,6 +16,9 @@ import { PLUGIN_CONTENT_TYPE, startPluginServer, type PluginServer } from '../sr
 import { startRestApi } from '../src/node/rest-api.js';
 import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { runCommand } from './helpers/dockerd.js';
+
+const repo = resolve(import.meta.dirname, '..');
 
 const run = promisify(execFile);
 
@@ -249,7 +253,7 @@ describe('REST API', () => {
         `--volume-driver=nvidia-docker --volume=${name()}:/usr/local/nvidia:ro --device=${built.root}/dev/nvidiactl:/dev/nvidiactl ` +
           `--device=${built.root}/dev/nvidia-uvm:/dev/nvidia-uvm --device=${built.root}/dev/nvidia${built.gpus[1]!.minor}:/dev/nvidia${built.gpus[1]!.minor}`,
       );
-      const json = (await (await fetch(`${base}/docker/cli/json?dev=${encodeURIComponent(built.gpus[0]!.uuid.slice(0, 12))}`)).json()) as { Devices: string[] };
+      const json = (await (await fetch(`${base}/docker/cli/json?dev=${encodeURIComponent(built.gpus[0]!.uuid)}`)).json()) as { Devices: string[] };
       expect(json.Devices.at(-1)).toBe(`${built.root}/dev/nvidia${built.gpus[0]!.minor}:/dev/nvidia${built.gpus[0]!.minor}`);
 
       const invalid = await fetch(`${base}/v1.0/docker/cli?dev=7`);
@@ -264,3 +268,38 @@ describe('REST API', () => {
 });
 
 
+
+describe.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/plugin.js')))('nvidia-volume plugin (built CLI, real discovery)', () => {
+  it('serves the socket and the REST API, and stops cleanly on SIGINT and SIGTERM', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const socket = join(work, `cli-${signal}.sock`);
+      const child = spawn(
+        process.execPath,
+        [join(repo, 'bin/nvidia-volume.js'), 'plugin', '--name', `t-${process.pid}`, '--socket', socket, '--root', built.root, '--dir', join(work, 'cli-volumes'), '--rest', '127.0.0.1:0'],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let log = '';
+      child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+      const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, sig) => r([code, sig])));
+      const deadline = Date.now() + 20_000;
+      while (!/listening on .* and http:\/\/127\.0\.0\.1:(\d+)/.test(log)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const port = /http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1];
+      expect(log).toContain(`driver version ${built.version}`);
+      expect((await lstat(socket)).mode & 0o777).toBe(0o600);
+      expect((await call(socket, '/VolumeDriver.Create', { Name: name(), Opts: null })).body).toEqual({ Err: '' });
+      const cli = (await (await fetch(`http://127.0.0.1:${port}/v1.0/docker/cli/json`)).json()) as { Volumes: string[] };
+      expect(cli.Volumes).toEqual([`${name()}:/usr/local/nvidia:ro`]);
+      child.kill(signal);
+      expect(await exited).toEqual([0, null]);
+      expect(existsSync(socket)).toBe(false);
+    }
+  });
+
+  it('refuses a plugin name that cannot be a file name', async () => {
+    const result = await runCommand(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'plugin', '--name', '../x']);
+    expect([result.code, result.stderr.split('\n')[0]]).toEqual([2, "nvidia-volume: invalid plugin name '../x'"]);
+  });
+});

@@ -2,9 +2,10 @@
 // hard links vs copies (a real tmpfs for EXDEV), idempotence and repair, list/remove, and
 // hostile volumes directories (planted symlinks) that must never lead a write outside DIR.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverDiscovery } from '../src/node/discovery-types.js';
@@ -13,6 +14,9 @@ import { createDriverVolume } from '../src/node/volume.js';
 import { listDriverVolumes, removeDriverVolume } from '../src/node/volume-list.js';
 import { MANIFEST_NAME, verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { runCommand } from './helpers/dockerd.js';
+
+const repo = resolve(import.meta.dirname, '..');
 
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
@@ -264,5 +268,43 @@ describe('list and remove', () => {
     const [info] = await listDriverVolumes({ dir });
     expect(info!.complete).toBe(false);
     expect(info!.problem).toMatch(/libcuda\.so/);
+  });
+});
+
+describe.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')))('nvidia-volume create/list/remove (built CLI, real discovery)', () => {
+  const cli = (args: string[]) => runCommand(process.execPath, [join(repo, 'bin/nvidia-volume.js'), ...args]);
+
+  it('creates, reuses, lists and removes, one line per outcome', async () => {
+    const dir = join(work, 'cli');
+    const name = `nvidia_driver_${built.version}`;
+    const created = await cli(['create', '--root', built.root, '--dir', dir]);
+    expect([created.code, created.stderr]).toEqual([0, '']);
+    expect(created.stdout).toMatch(new RegExp(`^created ${name.replace(/\./g, '\\.')} at ${join(dir, 'nvidia_driver', built.version)} \\(\\d+ files: \\d+ linked; \\d+ links\\)\\n$`));
+    const json = JSON.parse((await cli(['create', '--root', built.root, '--dir', dir, '--json'])).stdout) as { created: boolean; files: number };
+    expect(json.created).toBe(false);
+    // Discovery finds at least every library the helper built (it may add files found beside them).
+    expect(json.files).toBeGreaterThanOrEqual(built.libraries.length + built.binaries.length);
+
+    const list = await cli(['list', '--dir', dir]);
+    expect(list.stdout.split('\n')[1]).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')}\\s+complete\\s+${json.files}\\s+0\\s+`));
+    expect((await cli(['remove', '--dir', dir, name])).stdout).toBe(`removed ${name}\n`);
+    const again = await cli(['remove', '--dir', dir, built.version]);
+    expect([again.code, again.stderr]).toEqual([1, `nvidia-volume: no volume ${name}\n`]);
+    const hostile = await cli(['remove', '--dir', dir, '../../etc']);
+    expect([hostile.code, hostile.stderr]).toEqual([1, "nvidia-volume: invalid volume version '../../etc': expected digits and dots\n"]);
+  });
+
+  it('fails with one line naming the root when there is no driver, or the dir when it is unusable', async () => {
+    const empty = await mkdtemp(join(work, 'empty-root-'));
+    const none = await cli(['create', '--root', empty, '--dir', join(work, 'cli-none')]);
+    expect(none.code).toBe(1);
+    expect(none.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(none.stderr).toContain(empty);
+    const file = join(work, 'a-file');
+    await writeFile(file, '');
+    const bad = await cli(['create', '--root', built.root, '--dir', file]);
+    expect([bad.code, bad.stderr.split('\n').filter(Boolean).length]).toEqual([1, 1]);
+    expect(bad.stderr).toContain(`${file}: cannot use as volumes directory`);
+    expect((await cli(['create', '--bogus'])).code).toBe(2);
   });
 });

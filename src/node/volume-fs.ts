@@ -3,7 +3,8 @@
 // lstat, so a symlink planted inside DIR (as `nvidia_driver`, a version directory, the state file)
 // is refused or replaced, never followed. Writes use O_EXCL or rename, never open-and-truncate.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readFile, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const DEFAULT_VOLUMES_DIR = '/var/lib/nvidia-docker/volumes';
@@ -133,9 +134,21 @@ export async function writeFileAtomic(path: string, text: string, mode = 0o644):
 
 /** Reads a small regular file (not a symlink) as text; null when absent. */
 export async function readSmallFile(path: string, limit = 4 << 20): Promise<string | null> {
-  const info = await lstatOrNull(path);
-  if (info === null) return null;
-  if (!info.isFile()) throw new Error(`${path}: is not a regular file`);
-  if (info.size > limit) throw new Error(`${path}: larger than ${limit} bytes`);
-  return readFile(path, 'utf8');
+  let handle;
+  try {
+    // O_NOFOLLOW: a symlink planted under this name fails here instead of being read through.
+    handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return null;
+    if (errorCode(err) === 'ELOOP') throw new Error(`${path}: is a symlink`);
+    throw err;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw new Error(`${path}: is not a regular file`);
+    if (info.size > limit) throw new Error(`${path}: larger than ${limit} bytes`);
+    return await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
 }

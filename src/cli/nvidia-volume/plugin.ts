@@ -56,7 +56,8 @@ export async function run(args: string[]): Promise<number> {
     await server.close();
     throw err;
   }
-  log(`listening on ${server.socket}${rest ? ` and http://${values.rest}` : ''}, volumes in ${plugin.volumesDir}`);
+  const restUrl = rest ? `http://${rest.address.family === 'IPv6' ? `[${rest.address.address}]` : rest.address.address}:${rest.address.port}` : null;
+  log(`listening on ${server.socket}${restUrl ? ` and ${restUrl}` : ''}, volumes in ${plugin.volumesDir}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
