@@ -146,6 +146,15 @@ describe('buildCdiSpec choices and refusals', () => {
     expect(spec.devices.at(-1)!.containerEdits.deviceNodes!.map((n) => n.path)).toContain(`/dev/nvidia${first.minor}`);
   });
 
+  it('lists a node once in all when two GPUs claim the same minor', () => {
+    if (!built.devicesCreated) return;
+    const discovery = discoveryFromBuiltRoot(built);
+    discovery.gpus = discovery.gpus.map((g) => ({ ...g, minor: 0, devicePath: '/dev/nvidia0' }));
+    const { spec } = buildCdiSpec(discovery);
+    expectValid(spec);
+    expect(spec.devices.find((d) => d.name === 'all')!.containerEdits.deviceNodes!.map((n) => n.path)).toEqual(['/dev/nvidia0']);
+  });
+
   it('with no GPU nodes, device all carries the driver files itself', () => {
     const discovery = discoveryFromBuiltRoot(built);
     discovery.gpus = [];

@@ -188,9 +188,10 @@ function gpuDevices(discovery: DriverDiscovery, root: string, warnings: string[]
       warnings.push(`GPU ${index} (${gpu.busId}) left out: ${node}`);
       return;
     }
-    claimed.add(gpu.devicePath);
     const node = deviceNode(root, gpu.devicePath);
-    allNodes.push(node);
+    // Two GPUs claiming one minor (a damaged /proc): one node in 'all'.
+    if (!claimed.has(gpu.devicePath)) allNodes.push(node);
+    claimed.add(gpu.devicePath);
     devices.push({ name: String(index), containerEdits: { deviceNodes: [{ ...node }] } });
     if (gpu.uuid && cdiDeviceNameError(gpu.uuid) === null) {
       devices.push({ name: gpu.uuid, containerEdits: { deviceNodes: [{ ...node }] } });
