@@ -131,6 +131,7 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     if (variant === 'a') lib('/usr/lib/x86_64-linux-gnu', 'libgamma.so.3', 'libgamma.so.3');
     else lib('/usr/lib/x86_64-linux-gnu', 'libepsilon.so.5', 'libepsilon.so.5');
     lib('/usr/lib/x86_64-linux-gnu', 'libshared.so.10', 'libshared.so.10');
+    lib('/usr/lib/x86_64-linux-gnu', 'libuni.so.1', 'libünï-ωmega.so.1'); // not ASCII: the page's slow decoding path
     lib('/opt/vendor/lib', 'libshared.so.9', 'libshared.so.9');
     if (canBuild(32)) {
       lib('/usr/lib/i386-linux-gnu', 'libalpha.so.1.2.3', 'libalpha.so.1', 32, ['libc.so.6']);
@@ -280,6 +281,9 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     const matching = printed.entries.filter((e) => `${e.name}\n${e.path}`.toLowerCase().includes('alpha'));
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="entries-grid"] tbody tr').length === n, matching.length);
     expect((await renderedRows(page)).map((row) => row.cells[4])).toEqual(matching.map((e) => e.path));
+    await page.fill('#entry-search', 'ÜNÏ-Ω');
+    await page.waitForFunction(() => document.querySelector('[data-testid="shown-count"]')?.textContent?.startsWith('1 of'));
+    expect((await renderedRows(page)).map((row) => row.cells[1])).toEqual(printed.entries.filter((e) => e.name.includes('ünï-ω')).map((e) => e.name));
     await page.fill('#entry-search', '');
 
     // Each architecture option shows as many rows as it says; together they are every entry.

@@ -19,6 +19,9 @@ export interface CacheStats {
   readonly hwcap: [string, number][];
   /** Indices of entries whose name starts with a driver library stem (`libcuda.so…`). */
   readonly nvidiaCandidates: number[];
+  /** Per entry: its architecture (a key of `arch`) and its hwcap key (a key of `hwcap`), for fast filters. */
+  readonly archOf: readonly string[];
+  readonly hwcapOf: readonly string[];
 }
 
 /** An entry by index without making every entry object (ParsedLdCache makes them on demand). */
@@ -68,9 +71,12 @@ function fromTable(cache: ParsedLdCache): CacheStats {
   const byHwcap = new Map<string, number>();
   const hwcapNames = new Map<number, string | undefined>();
   const nvidiaCandidates: number[] = [];
+  const flagsOf = new Int32Array(count);
+  const hwcapOf = new Array<string>(count);
   for (let i = 0, record = start; i < count; i++, record += ENTRY_WORDS) {
     const at = records + i * recordSize;
     const flags = view.getInt32(at, little);
+    flagsOf[i] = flags;
     byFlags.set(flags, (byFlags.get(flags) ?? 0) + 1);
     const high = hasHwcap ? view.getUint32(at + (little ? 20 : 16), little) : 0;
     const low = hasHwcap ? view.getUint32(at + (little ? 16 : 20), little) : 0;
@@ -87,16 +93,20 @@ function fromTable(cache: ParsedLdCache): CacheStats {
       key = name ?? LEGACY_HWCAP;
     }
     byHwcap.set(key, (byHwcap.get(key) ?? 0) + 1);
+    hwcapOf[i] = key;
     if (isStemName(bytes, words[record + E_NAME_OFFSET]!, words[record + E_NAME_LENGTH]!)) nvidiaCandidates.push(i);
   }
   const family = cacheFamily([...byFlags.keys()].map((flags) => flags & 0xff00));
   const arch = new Map<string, number>();
   const type = new Map<string, number>();
+  const archOfFlags = new Map<number, string>();
   for (const [flags, n] of byFlags) {
-    bump(arch, archName(flags, family), n);
+    archOfFlags.set(flags, archName(flags, family));
+    bump(arch, archOfFlags.get(flags)!, n);
     bump(type, typeWord(flags & 0xff), n);
   }
-  return { arch: sortedCounts(arch), type: sortedCounts(type), hwcap: sortedCounts(byHwcap), nvidiaCandidates };
+  const archOf = Array.from(flagsOf, (flags) => archOfFlags.get(flags)!);
+  return { arch: sortedCounts(arch), type: sortedCounts(type), hwcap: sortedCounts(byHwcap), nvidiaCandidates, archOf, hwcapOf };
 }
 
 function fromEntries(cache: LdCache): CacheStats {
@@ -104,12 +114,16 @@ function fromEntries(cache: LdCache): CacheStats {
   const type = new Map<string, number>();
   const hwcap = new Map<string, number>();
   const nvidiaCandidates: number[] = [];
+  const archOf: string[] = [];
+  const hwcapOf: string[] = [];
   cache.entries.forEach((entry, i) => {
-    bump(arch, entry.arch);
+    archOf.push(entry.arch);
+    hwcapOf.push(entry.hwcapName ?? (entry.hwcap === 0n ? NO_HWCAP : LEGACY_HWCAP));
+    bump(arch, archOf[i]!);
     bump(type, typeWord(entry.type));
-    bump(hwcap, entry.hwcapName ?? (entry.hwcap === 0n ? NO_HWCAP : LEGACY_HWCAP));
+    bump(hwcap, hwcapOf[i]!);
     const at = entry.name.indexOf('.so');
     if (at > 0 && STEMS.has(entry.name.slice(0, at))) nvidiaCandidates.push(i);
   });
-  return { arch: sortedCounts(arch), type: sortedCounts(type), hwcap: sortedCounts(hwcap), nvidiaCandidates };
+  return { arch: sortedCounts(arch), type: sortedCounts(type), hwcap: sortedCounts(hwcap), nvidiaCandidates, archOf, hwcapOf };
 }

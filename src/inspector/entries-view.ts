@@ -32,7 +32,7 @@ export class EntriesView {
     stats: CacheStats,
     private readonly options: EntriesViewOptions,
   ) {
-    this.index = new EntryIndex(cache);
+    this.index = new EntryIndex(cache, stats);
     this.search = h('input', {
       type: 'search',
       id: 'entry-search',

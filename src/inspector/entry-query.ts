@@ -1,7 +1,8 @@
 // Filtering and sorting of a cache's entries for the table. Strings are decoded lazily: the
 // first paint touches only the visible rows; a search or a sort decodes a column once.
 import type { LdCache } from '../core/types.js';
-import { entryAt, LEGACY_HWCAP, NO_HWCAP } from './cache-stats.js';
+import { entryAt, type CacheStats } from './cache-stats.js';
+import { decodeColumn } from './column-text.js';
 import { flagsWords, hwcapText } from './entry-text.js';
 import type { SortDirection } from './virtual-grid.js';
 
@@ -10,6 +11,7 @@ export type EntryColumn = 'index' | 'name' | 'flags' | 'hwcap' | 'path';
 export interface EntryQuery {
   readonly search: string;
   readonly arch: string;
+  /** A key of CacheStats.hwcap: a glibc-hwcaps name, NO_HWCAP or LEGACY_HWCAP; empty for any. */
   readonly hwcap: string;
   /** Keeps only the entries this returns true for. */
   readonly only?: ((index: number) => boolean) | undefined;
@@ -21,17 +23,24 @@ export class EntryIndex {
   private lowerNames: string[] | undefined;
   private lowerPaths: string[] | undefined;
 
-  constructor(readonly cache: LdCache) {}
+  constructor(
+    readonly cache: LdCache,
+    private readonly stats: CacheStats,
+  ) {}
 
   /** The column's text for every entry, decoded once. */
   column(column: Exclude<EntryColumn, 'index'>): string[] {
     let values = this.columns.get(column);
     if (!values) {
-      const count = this.cache.count;
-      values = new Array<string>(count);
-      for (let i = 0; i < count; i++) {
-        const entry = entryAt(this.cache, i);
-        values[i] = column === 'name' ? entry.name : column === 'path' ? entry.path : column === 'flags' ? flagsWords(entry.flags) : hwcapText(entry);
+      if (column === 'name' || column === 'path') {
+        values = decodeColumn(this.cache, column);
+      } else {
+        const count = this.cache.count;
+        values = new Array<string>(count);
+        for (let i = 0; i < count; i++) {
+          const entry = entryAt(this.cache, i);
+          values[i] = column === 'flags' ? flagsWords(entry.flags) : hwcapText(entry);
+        }
       }
       this.columns.set(column, values);
     }
@@ -53,11 +62,11 @@ export class EntryIndex {
         this.lowerPaths ??= this.column('path').map((path) => path.toLowerCase());
       }
       const kept: number[] = [];
+      const { archOf, hwcapOf } = this.stats;
       for (let i = 0; i < count; i++) {
         if (query.only && !query.only(i)) continue;
-        const entry = entryAt(this.cache, i);
-        if (query.arch && entry.arch !== query.arch) continue;
-        if (query.hwcap && !matchesHwcap(query.hwcap, entry.hwcapName, entry.hwcap)) continue;
+        if (query.arch && archOf[i] !== query.arch) continue;
+        if (query.hwcap && hwcapOf[i] !== query.hwcap) continue;
         if (needle && !this.lowerNames![i]!.includes(needle) && !this.lowerPaths![i]!.includes(needle)) continue;
         kept.push(i);
       }
@@ -78,10 +87,4 @@ export class EntryIndex {
     }
     return matches;
   }
-}
-
-function matchesHwcap(filter: string, name: string | undefined, hwcap: bigint): boolean {
-  if (filter === NO_HWCAP) return hwcap === 0n;
-  if (filter === LEGACY_HWCAP) return hwcap !== 0n && name === undefined;
-  return name === filter;
 }
