@@ -216,6 +216,17 @@ describe('plugin lifecycle', () => {
     }
   });
 
+  it('starts without a driver, serves what is on disk, and says why Create fails', async () => {
+    const dir = join(work, 'nodriver');
+    const plugin = await DriverVolumePlugin.open({ name: 'no-driver', dir, discover: async () => { throw new Error('/empty: no NVIDIA driver found'); } });
+    expect(plugin.startupNotes()).toContain('driver discovery failed: /empty: no NVIDIA driver found');
+    expect((await plugin.handle('/VolumeDriver.Create', `{"Name":"${name()}"}\n`)).body.Err).toBe(
+      `cannot create ${name()}: no NVIDIA driver found (/empty: no NVIDIA driver found)`,
+    );
+    expect((await plugin.handle('/VolumeDriver.Mount', `{"Name":"${name()}","ID":"a"}\n`)).body.Err).toBe(`no such volume: ${name()}`);
+    expect((await plugin.handle('/VolumeDriver.List', '{}\n')).body).toEqual({ Volumes: [], Err: '' });
+  });
+
   it('replaces a stale socket file, refuses a live one and any other file', async () => {
     const dir = join(work, 'stale');
     const socket = join(work, 'stale.sock');
