@@ -152,7 +152,8 @@ describe('buildCdiSpec choices and refusals', () => {
     discovery.gpus = discovery.gpus.map((g) => ({ ...g, minor: 0, devicePath: '/dev/nvidia0' }));
     const { spec } = buildCdiSpec(discovery);
     expectValid(spec);
-    expect(spec.devices.find((d) => d.name === 'all')!.containerEdits.deviceNodes!.map((n) => n.path)).toEqual(['/dev/nvidia0']);
+    // nvidia0 once; the root's other GPU node, now described by no GPU, still reachable through 'all'.
+    expect(spec.devices.find((d) => d.name === 'all')!.containerEdits.deviceNodes!.map((n) => n.path)).toEqual(['/dev/nvidia0', '/dev/nvidia2']);
   });
 
   it('with no GPU nodes, device all carries the driver files itself', () => {
