@@ -244,7 +244,11 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     expect(await page.textContent('[data-testid="error"]')).toContain(expected);
     await shot(page, 'error-light');
 
-    // A file that is no cache at all (an ELF object).
+    // An empty file, then a file that is no cache at all (an ELF object).
+    const empty = join(temp.dir, 'empty.cache');
+    writeFileSync(empty, '');
+    await choose(page, empty);
+    expect(await page.textContent('[data-testid="error"]')).toMatch(/^Cannot read this cache\. empty\.cache: .+ \(at byte 0\)$/);
     const notACache = join(root, 'usr/lib/x86_64-linux-gnu/libgamma.so.3');
     await choose(page, notACache);
     expect(await page.textContent('[data-testid="error"]')).toMatch(/^Cannot read this cache\. libgamma\.so\.3: .+ \(at byte 0\)$/);

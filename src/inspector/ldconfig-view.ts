@@ -17,7 +17,8 @@ export function renderLdconfigText(target: HTMLElement, cache: LdCache, fileName
   const label = `ldconfig -p output for ${fileName}`;
 
   let body: HTMLElement;
-  if (cache.count < TEXTAREA_LINES) {
+  const virtualized = cache.count >= TEXTAREA_LINES;
+  if (!virtualized) {
     const area = h('textarea', { class: 'ldconfig-text mono', readonly: true, spellcheck: 'false', wrap: 'off', 'aria-label': label, 'data-testid': 'ldconfig-text' });
     area.value = text;
     body = area;
@@ -41,7 +42,14 @@ export function renderLdconfigText(target: HTMLElement, cache: LdCache, fileName
       h(
         'div',
         { class: 'toolbar' },
-        h('span', { class: 'muted' }, 'What ', h('code', {}, `ldconfig -p -C ${fileName}`), ' prints (glibc 2.36), byte for byte.'),
+        h(
+          'span',
+          { class: 'muted' },
+          'What ',
+          h('code', {}, `ldconfig -p -C ${fileName}`),
+          ' prints (glibc 2.36), byte for byte.',
+          virtualized ? ' Only the lines in view are drawn: download the text to search or copy all of it.' : '',
+        ),
         h('span', { class: 'tab-spacer' }),
         download,
       ),

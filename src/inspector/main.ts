@@ -78,6 +78,7 @@ function show(loaded: LoadedCache[]): void {
       : [h('span', { class: 'file-tag' }, primary.fileName)]),
   );
   renderOverview(byId('overview'), primary, stats);
+  document.title = `${secondary ? `${primary.fileName} vs ${secondary.fileName}` : primary.fileName} · ld.so.cache inspector`;
   welcome.hidden = true;
   report.hidden = false;
   byId('panel-entries').replaceChildren(entries.element);
