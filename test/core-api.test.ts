@@ -1,6 +1,8 @@
 // The browser-safe core API on caches written by the real ldconfig: every layout, the model,
 // `ldconfig -p` byte for byte, JSON, reading files, and the wasm input region's evict-on-reuse.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheToJSON, entryToJSON, formatLdconfig, formatLdconfigBytes, LdCacheError, parseLdCache } from '../src/index.js';
 import { readLdCache } from '../src/node/read-cache.js';
@@ -73,6 +75,19 @@ describe.skipIf(!canBuildCaches)(`caches written by ldconfig ${reason}`, () => {
     const cache = readLdCache({ root: root.root });
     expect(cache.count).toBe(5);
     expect(cache.file).toBe(`${root.root}/etc/ld.so.cache`);
+  });
+
+  it('readLdCache reads a FIFO (no size from stat) through the incremental parser', () => {
+    const source = root.cache('new', 'fifo-source.cache');
+    const fifo = join(root.root, 'cache.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', source, fifo], { stdio: 'ignore' });
+    try {
+      const cache = readLdCache(fifo);
+      expect(formatLdconfig(cache, 'x')).toBe(formatLdconfig(readLdCache(source), 'x'));
+    } finally {
+      writer.kill();
+    }
   });
 
   it('a parse that reuses the input region leaves earlier caches intact (evict on reuse)', () => {
