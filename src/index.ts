@@ -9,3 +9,7 @@ export { archBits, archName, cacheFamily, requiredText, typeText, osAbiText, typ
 export { init } from './core/wasm.js';
 export { LdCacheError, type LdCacheErrorCode } from './core/errors.js';
 export type { ByteOrder, CacheFormat, LdCache, LdCacheEntry } from './core/types.js';
+export { classifyNvidiaCache, type NvidiaCacheClassification, type NvidiaCacheEntry, type NvidiaEntryStatus } from './core/nvidia.js';
+export { LIBRARY_STEMS, libraryCategory, libraryStem, versionInName, type LibraryCategory } from './core/nvidia-libraries.js';
+export { readElf, readElfFrom, ElfError, type ElfInfo, type ElfSource, type ElfErrorCode, type ElfAbiTag } from './core/elf.js';
+export { elfArch } from './core/elf-arch.js';
