@@ -103,10 +103,22 @@ fileInput.addEventListener('change', () => {
   });
 });
 
-byId('download-json').addEventListener('click', () => {
-  if (!shown) return;
-  const json = JSON.stringify(cacheToJSON(shown.primary.cache), null, 2);
-  downloadBlob(new Blob([json], { type: 'application/json' }), `${shown.primary.fileName}.json`);
+const jsonButton = byId<HTMLButtonElement>('download-json');
+jsonButton.addEventListener('click', () => {
+  const current = shown;
+  if (!current) return;
+  // Seconds at 200k entries: say so, and let the page paint that before the work starts.
+  jsonButton.disabled = true;
+  jsonButton.textContent = 'Preparing JSON…';
+  setTimeout(() => {
+    try {
+      const json = JSON.stringify(cacheToJSON(current.primary.cache), null, 2);
+      downloadBlob(new Blob([json], { type: 'application/json' }), `${current.primary.fileName}.json`);
+    } finally {
+      jsonButton.disabled = false;
+      jsonButton.textContent = 'Download JSON';
+    }
+  }, 20);
 });
 
 // `/` focuses the search from anywhere but a text field.
