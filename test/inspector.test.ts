@@ -268,7 +268,9 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     const activeRowIndex = () =>
       page.$eval(grid, (el) => document.getElementById(el.getAttribute('aria-activedescendant') ?? '')?.getAttribute('aria-rowindex') ?? null);
 
-    await page.focus(grid);
+    // The table has the keyboard as soon as the file is shown.
+    await page.keyboard.press('ArrowDown');
+    expect(await activeRowIndex()).toBe('2');
     await page.keyboard.press('End');
     expect(await activeRowIndex()).toBe(String(printed.entries.length + 1));
     await page.keyboard.press('Home');

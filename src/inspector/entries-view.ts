@@ -109,6 +109,11 @@ export class EntriesView {
     this.update({});
   }
 
+  /** Puts the keyboard on the table (arrow keys move the selection from there). */
+  focusTable(): void {
+    this.grid.element.focus({ preventScroll: true });
+  }
+
   focusSearch(): void {
     this.search.focus();
     this.search.select();

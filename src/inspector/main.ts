@@ -89,6 +89,8 @@ function show(loaded: LoadedCache[]): void {
 
   tabs.setAvailable('compare', secondary !== undefined);
   tabs.show(secondary ? 'compare' : 'entries');
+  // Ready for the keyboard at once: ↑ ↓ PgUp PgDn Home End move through the entries.
+  if (!secondary) entries.focusTable();
   tabs.onFirstShow('nvidia', () => renderNvidia(byId('panel-nvidia'), primary.cache, nvidia));
   tabs.onFirstShow('text', () => renderLdconfigText(byId('panel-text'), primary.cache, primary.fileName));
   if (secondary) {
