@@ -10,20 +10,21 @@ import { scanNul } from './cache-scan';
  * where the host reads them when asked: the table is half the size.)
  */
 export function parseEntries(base: usize, size: u64, at: u64, count: u32, order: i32, out: usize): i32 {
-  return parseTable(base, size, at + 48, 24, at, count, order, out);
+  // Two instances of the loop, each with its byte order fixed at compile time.
+  return order == ORDER_BIG ? parseTable(base, size, at + 48, 24, at, count, true, out) : parseTable(base, size, at + 48, 24, at, count, false, out);
 }
 
 /** Old-format entries (12 bytes each, strings after the array), same output records. */
 export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, out: usize): i32 {
-  return parseTable(base, size, 16, 12, 16 + (<u64>count) * 12, count, order, out);
+  const stringsAt = 16 + (<u64>count) * 12;
+  return order == ORDER_BIG ? parseTable(base, size, 16, 12, stringsAt, count, true, out) : parseTable(base, size, 16, 12, stringsAt, count, false, out);
 }
 
 /** Entries of `stride` bytes from `first`, key at +4 and value at +8, strings from `stringsAt`. */
-@inline function parseTable(base: usize, size: u64, first: u64, stride: usize, stringsAt: u64, count: u32, order: i32, out: usize): i32 {
+@inline function parseTable(base: usize, size: u64, first: u64, stride: usize, stringsAt: u64, count: u32, big: bool, out: usize): i32 {
   const end = base + <usize>size;
   const strings = base + <usize>stringsAt;
   const room = size - stringsAt;
-  const big = order == ORDER_BIG;
   let entry = base + <usize>first;
   for (let i: u32 = 0; i < count; i++) {
     let key = load<u32>(entry, 4);
