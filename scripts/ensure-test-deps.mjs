@@ -18,9 +18,11 @@ const needs = [
   ['qemu-s390x-static', 'qemu-user-static'],
   ['unshare', 'util-linux'],
   ['file', 'file'],
+  // An independent YAML reader for the CDI YAML round-trip tests.
+  ["python3 -c 'import yaml'", 'python3-yaml'],
 ];
 
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
+const has = (cmd) => spawnSync('sh', ['-c', cmd.includes(' ') ? cmd : `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
   || existsSync(`/usr/sbin/${cmd}`) || existsSync(`/sbin/${cmd}`);
 
 const missing = [...new Set(needs.filter(([cmd]) => !has(cmd)).map(([, pkg]) => pkg))];

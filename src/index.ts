@@ -13,3 +13,6 @@ export { classifyNvidiaCache, type NvidiaCacheClassification, type NvidiaCacheEn
 export { LIBRARY_STEMS, libraryCategory, libraryStem, versionInName, type LibraryCategory } from './core/nvidia-libraries.js';
 export { readElf, readElfFrom, ElfError, type ElfInfo, type ElfSource, type ElfErrorCode, type ElfAbiTag } from './core/elf.js';
 export { elfArch } from './core/elf-arch.js';
+export { validateCdiSpec, requiredCdiVersion, cdiKindError, cdiDeviceNameError, compareCdiVersions, formatCdiProblems, CDI_VERSIONS, type CdiProblem, type CdiValidation } from './core/cdi-validate.js';
+export { toYaml } from './core/cdi-yaml.js';
+export type { CdiSpec, CdiDevice, CdiContainerEdits, CdiDeviceNode, CdiMount, CdiHook } from './core/cdi-types.js';

@@ -9,6 +9,6 @@ export { listDriverVolumes, removeDriverVolume, type VolumeInfo, type RemoveVolu
 export { startPluginServer, type PluginServer, type PluginServerOptions } from './plugin-server.js';
 export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
 export { driverInjection, injectionArgs, injectBeforeImage, findImage, type DockerInjection, type InjectionOptions } from './docker-args.js';
-export { generateCdiSpec, formatCdiSpec, type GenerateCdiOptions, type GeneratedCdiSpec, type CdiFormat } from './cdi.js';
-export { buildCdiSpec, type BuildCdiOptions } from './cdi-build.js';
+export { generateCdiSpec, formatCdiSpec, type CdiFormat, type GenerateCdiOptions, type GeneratedCdiSpec } from './cdi.js';
+export { buildCdiSpec, assertValidCdiSpec, CdiSpecError, DEFAULT_CDI_KIND, type BuildCdiOptions, type BuiltCdiSpec } from './cdi-build.js';
 export * from '../index.js';
