@@ -288,6 +288,9 @@ describe.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')))('nv
     const list = await cli(['list', '--dir', dir]);
     expect(list.stdout.split('\n')[1]).toMatch(new RegExp(`^${name.replace(/\./g, '\\.')}\\s+complete\\s+${json.files}\\s+0\\s+`));
     expect((await cli(['remove', '--dir', dir, name])).stdout).toBe(`removed ${name}\n`);
+    const nowhere = join(work, 'cli-nowhere');
+    expect((await cli(['list', '--dir', nowhere])).stdout).toBe('NAME  STATE  FILES  MOUNTS  PATH\n');
+    expect(existsSync(nowhere)).toBe(false); // listing creates nothing
     const again = await cli(['remove', '--dir', dir, built.version]);
     expect([again.code, again.stderr]).toEqual([1, `nvidia-volume: no volume ${name}\n`]);
     const hostile = await cli(['remove', '--dir', dir, '../../etc']);

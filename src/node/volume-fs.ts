@@ -28,10 +28,13 @@ export async function lstatOrNull(path: string): Promise<import('node:fs').Stats
   }
 }
 
-/** Creates DIR if needed and returns its real path; DIR must be a directory. */
-export async function resolveVolumesDir(dir: string): Promise<string> {
+/** Returns DIR's real path (creating DIR when `create`); null when absent and not created. */
+export async function resolveVolumesDir(dir: string, create?: true): Promise<string>;
+export async function resolveVolumesDir(dir: string, create: boolean): Promise<string | null>;
+export async function resolveVolumesDir(dir: string, create = true): Promise<string | null> {
+  if (!create && (await lstatOrNull(dir)) === null) return null;
   try {
-    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (create) await mkdir(dir, { recursive: true, mode: 0o755 });
     const real = await realpath(dir);
     if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
     return real;

@@ -35,7 +35,8 @@ export function compareVersions(a: string, b: string): number {
 }
 
 export async function listDriverVolumes(options: { dir?: string } = {}): Promise<VolumeInfo[]> {
-  const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);
+  const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR, false); // listing creates nothing
+  if (realDir === null) return [];
   const base = await volumeBaseDir(realDir, false);
   if (base === null) return [];
   const mounts = await mountedVolumes(realDir);
@@ -71,7 +72,8 @@ export interface RemoveVolumeOptions {
 export async function removeDriverVolume(options: RemoveVolumeOptions): Promise<boolean> {
   const { version } = options;
   if (!isDriverVersion(version)) throw new Error(`invalid volume version '${version}': expected digits and dots`);
-  const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);
+  const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR, false);
+  if (realDir === null) return false;
   const base = await volumeBaseDir(realDir, false);
   if (base === null) return false;
   const mounts = (await mountedVolumes(realDir)).get(dockerVolumeName(version)) ?? 0;
