@@ -102,6 +102,23 @@ describe.skipIf(skipReason !== undefined)('with a real Docker engine', () => {
     expect(pluginLog).toMatch(/VolumeDriver\.Mount .*"ID":"[0-9a-f]{64}"/);
   });
 
+  it('records a running container mount, so nvidia-volume remove refuses the volume until it stops', async () => {
+    const started = await dockerd.docker(['run', '-d', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'sleep', '60']);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    try {
+      const state = JSON.parse(await readFile(join(dir, `.plugin-${pluginName}.mounts.json`), 'utf8')) as { mounts: Record<string, object> };
+      expect(Object.keys(state.mounts[volume()] ?? {})).toHaveLength(1);
+      const refused = await runCommand(process.execPath, [nvidiaVolume, 'remove', '--dir', dir, volume()]);
+      expect([refused.code, refused.stderr]).toEqual([1, expect.stringContaining('is mounted (1 mount recorded by the plugin)')]);
+    } finally {
+      await dockerd.docker(['rm', '-f', id]);
+    }
+    const after = JSON.parse(await readFile(join(dir, `.plugin-${pluginName}.mounts.json`), 'utf8')) as { mounts: object };
+    expect(after.mounts).toEqual({});
+    expect(existsSync(join(dir, 'nvidia_driver', built.version))).toBe(true);
+  });
+
   it('nvidia-docker run passes the device nodes and the volume; NV_GPU selects GPUs', async () => {
     const script = 'ls /dev; ls /usr/local/nvidia/lib64/libcuda.so.1';
     const all = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', script]);
