@@ -4,12 +4,13 @@ export type LdCacheErrorCode =
   | 'EMPTY' // zero-length input
   | 'TOO_SHORT' // shorter than the header it starts
   | 'BAD_MAGIC' // neither `ld.so-1.7.0` nor `glibc-ld.so.cache1.1`
-  | 'BAD_ENDIANNESS' // flags byte says "invalid" (1), or no byte order makes the tables fit
+  | 'BAD_ENDIANNESS' // the new header's flags byte says "invalid" (1); no fitting byte order is TABLE_TRUNCATED
   | 'TABLE_TRUNCATED' // the entry table runs past the end of the input
   | 'STRING_OUT_OF_RANGE' // a key, value or hwcaps-name offset points past the end
   | 'STRING_UNTERMINATED' // a string has no NUL before the end of the input
   | 'BAD_EXTENSION' // the extension directory fails glibc's checks
   | 'OUT_OF_MEMORY' // wasm memory could not grow to hold the input and results
+  | 'INTERNAL' // the wasm core itself failed (a bug, never bad input)
   | 'READ_FAILED' // the file could not be read (Node host only)
   | 'NOT_INITIALIZED'; // async init() is needed first (browsers)
 

@@ -54,7 +54,9 @@ export function callCore<T>(file: string | undefined, call: (core: CoreCache) =>
   } catch (err) {
     if (err instanceof LdCacheError) throw err;
     const reason = err instanceof Error ? err.message : String(err);
-    throw new LdCacheError('OUT_OF_MEMORY', `wasm core failed: ${reason}`, 0, file);
+    // A RangeError is the engine refusing memory; anything else is a bug in the core.
+    const code = err instanceof RangeError ? 'OUT_OF_MEMORY' : 'INTERNAL';
+    throw new LdCacheError(code, `wasm core failed: ${reason}`, 0, file);
   }
 }
 
