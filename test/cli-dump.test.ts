@@ -3,7 +3,7 @@
 // the text, filters, --root, and a quiet end when the reader closes the pipe.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLdCache } from '../src/core/parse.js';
@@ -97,6 +97,29 @@ describe.skipIf(reason)('ldcache-dump (built CLI, real process)', () => {
     expect(latin1(ours.stdout)).toBe(latin1(theirs.stdout));
     const withFile = dump('-r', root, '/etc/ld.so.cache');
     expect(latin1(withFile.stdout)).toBe(latin1(runLdconfig(['-r', root, '-p', '-C', '/etc/ld.so.cache']).stdout));
+  });
+
+  it('--root resolves an absolute cache symlink inside the root, as ldconfig -r does (chroot)', () => {
+    const linked = join(temp!.dir, 'linked-root');
+    mkdirSync(join(linked, 'etc'), { recursive: true });
+    mkdirSync(join(linked, 'var/cache'), { recursive: true });
+    writeFileSync(join(linked, 'var/cache/ld.so.cache'), readFileSync(rootCache));
+    symlinkSync('/var/cache/ld.so.cache', join(linked, 'etc/ld.so.cache'));
+    const theirs = runLdconfig(['-r', linked, '-p']);
+    expect(theirs.status).toBe(0);
+    const ours = dump('--root', linked);
+    expect(ours.stderr).toBe('');
+    expect(latin1(ours.stdout)).toBe(latin1(theirs.stdout));
+  });
+
+  it('--root never follows a cache symlink out of the root', () => {
+    const hostile = join(temp!.dir, 'hostile-root');
+    mkdirSync(join(hostile, 'etc'), { recursive: true });
+    // The target exists on the host (the good root's cache) but not inside this root.
+    symlinkSync(`../../../../../../../..${rootCache}`, join(hostile, 'etc/ld.so.cache'));
+    const run = dump('--root', hostile);
+    expectOneLineError(run, 1);
+    expect(run.stderr).toContain(hostile);
   });
 
   it('prints a big-endian cache as ldconfig prints its little-endian twin', () => {

@@ -83,16 +83,26 @@ async function printVersion(): Promise<void> {
   process.stdout.write(`${PROG} ${pkg.version}\n`);
 }
 
-function load(file: string | undefined, root: string | undefined): { cache: LdCache; shown: string } {
+/** The host path of FILE inside ROOT, links resolved as chroot(2) would (ldconfig -r chroots). */
+async function pathInRoot(root: string, file: string): Promise<string> {
+  const { RootFs, RootFsError } = await import('../node/rootfs.js');
+  try {
+    const rootfs = new RootFs(root);
+    return rootfs.hostPath(rootfs.resolve(file).path);
+  } catch (err) {
+    if (err instanceof RootFsError) throw new CliError(`${root.replace(/\/+$/, '')}/${file.replace(/^\/+/, '')}: ${err.message.replace(/^.*?: /, '')}`);
+    throw err;
+  }
+}
+
+async function load(file: string | undefined, root: string | undefined): Promise<{ cache: LdCache; shown: string }> {
   // As ldconfig: the header names FILE as given; with a root, FILE is resolved inside it.
   const shown = file ?? DEFAULT_CACHE;
+  const path = root === undefined ? shown : await pathInRoot(root, shown);
   try {
-    const cache = root === undefined ? readLdCache(shown) : file === undefined ? readLdCache({ root }) : readLdCache({ root, path: file });
-    return { cache, shown };
+    return { cache: readLdCache(path), shown };
   } catch (err) {
-    if (err instanceof LdCacheError) {
-      throw new CliError(err.describe(root === undefined ? shown : `${root.replace(/\/+$/, '')}/${shown.replace(/^\/+/, '')}`));
-    }
+    if (err instanceof LdCacheError) throw new CliError(err.describe(path));
     throw err;
   }
 }
@@ -108,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { file, options } = parsed;
-  let { cache, shown } = load(file, options.root);
+  let { cache, shown } = await load(file, options.root);
   if (options.arch !== undefined || options.grep !== undefined) {
     const { filterCache } = await import('./ldcache-dump-filter.js');
     cache = filterCache(cache, { arch: options.arch, grep: options.grep });
