@@ -5,10 +5,12 @@ export { discoverDriver, discoverDriverSync, type DiscoverOptions } from './disc
 export { hostPath, RootFs, RootFsError } from './rootfs.js';
 export type * from './discovery-types.js';
 export { createDriverVolume, dockerVolumeName, type CreateVolumeOptions, type CreatedVolume } from './volume.js';
+export { DEFAULT_VOLUMES_DIR, VOLUME_NAME } from './volume-fs.js';
 export { listDriverVolumes, removeDriverVolume, type VolumeInfo, type RemoveVolumeOptions } from './volume-list.js';
 export { startPluginServer, type PluginServer, type PluginServerOptions } from './plugin-server.js';
 export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
-export { driverInjection, injectionArgs, injectBeforeImage, findImage, type DockerInjection, type InjectionOptions } from './docker-args.js';
+export { driverInjection, injectionArgs, injectBeforeImage, findImage, selectGpus, selectableGpus, DEFAULT_PLUGIN_NAME, type DockerInjection, type InjectionOptions, type SelectableGpu } from './docker-args.js';
+export { DriverVolumePlugin, versionOfVolume, type PluginOptions, type PluginReply } from './plugin-handlers.js';
 export { generateCdiSpec, formatCdiSpec, type CdiFormat, type GenerateCdiOptions, type GeneratedCdiSpec } from './cdi.js';
 export { buildCdiSpec, assertValidCdiSpec, CdiSpecError, DEFAULT_CDI_KIND, type BuildCdiOptions, type BuiltCdiSpec } from './cdi-build.js';
 export * from '../index.js';
