@@ -3,7 +3,10 @@
 // PRNG. Only LdCacheError may escape, no parse may hang, and every successful parse must describe
 // entries whose strings lie inside the buffer and end in a NUL there.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseLdCache } from '../src/core/parse.js';
 import { formatLdconfigBytes } from '../src/core/format-ldconfig.js';
@@ -163,3 +166,33 @@ for (const [build, iterations] of [['release', 20_000], ['debug', 5_000]] as con
     });
   });
 }
+
+// Parsing in a loop (a CLI over many files, a benchmark, a fuzzer) must not keep every earlier
+// cache alive until the loop yields: heap after a full GC stays flat within one synchronous job.
+const distParse = fileURLToPath(new URL('../dist/core/parse.js', import.meta.url));
+describe.skipIf(!existsSync(distParse))('repeated parses in one synchronous job', () => {
+  it('do not retain earlier caches (20 parses of a 20,000-entry cache, entries decoded)', () => {
+    const many: WriterEntry[] = Array.from({ length: 20_000 }, (_, i) => ({ name: `libkeep${i}.so.1`, path: `/usr/lib/x86_64-linux-gnu/libkeep${i}.so.1`, flags: 0x303 }));
+    const file = join(tmpdir(), `ldcache-retain-${process.pid}.cache`);
+    writeFileSync(file, writeCache({ format: 'new', entries: many }).bytes);
+    try {
+      const script = `
+        import { readFileSync } from 'node:fs';
+        import { parseLdCache } from ${JSON.stringify(distParse)};
+        const bytes = readFileSync(${JSON.stringify(file)});
+        const touch = () => { let n = 0; for (const e of parseLdCache(bytes).entries) n += e.name.length + e.path.length; return n; };
+        touch(); gc();
+        const before = process.memoryUsage().heapUsed;
+        for (let i = 0; i < 20; i++) touch();
+        gc();
+        console.log(JSON.stringify({ grewMB: (process.memoryUsage().heapUsed - before) / 1e6 }));`;
+      const run = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      const { grewMB } = JSON.parse(run.stdout) as { grewMB: number };
+      // One cache with decoded entries is a few MB; twenty retained ones are far more.
+      expect(grewMB).toBeLessThan(15);
+    } finally {
+      rmSync(file, { force: true });
+    }
+  });
+});
