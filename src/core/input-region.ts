@@ -1,7 +1,10 @@
 // Owns the wasm input region. Readers (cache, ELF) parse bytes that sit in wasm memory; a
-// parsed result keeps viewing them there, so no second copy is made. When another parse needs
-// the region, the previous holder is told to evict (copy its bytes out) first, but only if it
-// is still alive: a single parse never copies.
+// parsed result keeps viewing them there, so a single parse never copies. When another parse
+// needs the region, the previous holder is told to evict (keep or copy its bytes) first.
+//
+// The holder is held strongly, not through a WeakRef: every WeakRef made keeps its target alive
+// until the current job ends, so a loop of parses would retain every cache it made. A strong
+// reference retains at most the latest holder, until the next parse.
 import { LdCacheError } from './errors.js';
 import { wasmExports } from './wasm.js';
 
@@ -10,14 +13,14 @@ export interface InputHolder {
   evict(): void;
 }
 
-let current: WeakRef<InputHolder> | undefined;
+let current: InputHolder | undefined;
 
 /**
  * Makes room for `size` input bytes at the start of the region and returns their address.
  * Bytes already there stay when the same holder grows its lease (streaming).
  */
 export function acquireInput(size: number, holder?: InputHolder): number {
-  const previous = current?.deref();
+  const previous = current;
   if (previous && previous !== holder) {
     current = undefined;
     previous.evict();
@@ -25,7 +28,7 @@ export function acquireInput(size: number, holder?: InputHolder): number {
   const reserve = wasmExports().reserveInput as (size: number) => number;
   const address = size >= 0 && size <= 0xffff_0000 ? reserve(size) : 0;
   if (address === 0) throw new LdCacheError('OUT_OF_MEMORY', `cannot hold ${size} bytes in wasm memory`, 0);
-  current = holder ? new WeakRef(holder) : undefined;
+  current = holder;
   return address;
 }
 
