@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ldcache-dump.js');
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'ldcache-dump.cjs');
 const cache = process.env.LDCACHE_BENCH_CACHE ?? '/etc/ld.so.cache';
 const ldconfig = ['/sbin/ldconfig', '/usr/sbin/ldconfig'].find((p) => existsSync(p));
 

@@ -12,8 +12,8 @@ import { buildSharedObject, ldconfigPrint, ldconfigVersion, makeTempDir, runLdco
 import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const bin = join(repo, 'bin', 'ldcache-dump.js');
-const built = existsSync(join(repo, 'dist', 'cli', 'ldcache-dump.js'));
+const bin = join(repo, 'bin', 'ldcache-dump.cjs');
+const built = existsSync(join(repo, 'dist', 'cli', 'ldcache-dump.cjs'));
 const reason = !built ? 'dist/ is not built (npm run build)' : ldconfigVersion() !== '2.36' ? 'needs the real ldconfig of glibc 2.36' : undefined;
 
 interface Run {
