@@ -5,7 +5,6 @@ import { LdCacheError } from './errors.js';
 import { acquireInput, memoryView, type InputHolder } from './input-region.js';
 import type { ParsedLdCache } from './ldcache.js';
 import { callCore, coreError, parseLdCacheInPlace, type ParseOptions } from './parse.js';
-import type { LdCache } from './types.js';
 
 export interface StreamParseOptions extends ParseOptions {
   /** Expected total size (e.g. from fstat): reserves the region once. */

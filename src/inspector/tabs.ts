@@ -3,7 +3,7 @@ export class Tabs {
   private readonly tabs: HTMLButtonElement[];
   private readonly builders = new Map<string, () => void>();
 
-  constructor(private readonly list: HTMLElement) {
+  constructor(list: HTMLElement) {
     this.tabs = [...list.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
     list.addEventListener('click', (event) => {
       const tab = (event.target as Element).closest<HTMLButtonElement>('[role="tab"]');

@@ -69,7 +69,6 @@ export function rootedPath(root: string, path: string): string {
 }
 
 const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
-const baseOf = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
 
 /** An absolute, normalized path with no `.`/`..` segments: anything else never reaches a spec. */
 function isCleanPath(path: string): boolean {

@@ -1,8 +1,8 @@
-// Writes a file atomically: a temp file in the same directory, flushed, given its final mode,
-// then renamed over the target, so an engine scanning the spec directory never reads half a spec.
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+// Writes a CDI spec file: atomically (an engine scanning the spec directory never reads half a
+// spec), mode 0644 whatever the umask, into a directory created if missing.
+import { chmod, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
 
 /** Creates `dir` and missing parents as 0755 whatever the umask: engines, rootless too, must read specs. */
 async function makeParents(dir: string): Promise<void> {
@@ -21,28 +21,9 @@ async function makeParents(dir: string): Promise<void> {
   }
 }
 
-/** Writes `text` to `file` atomically with `mode` (default 0644: readable by all, writable by the owner); creates missing parent directories (0755). */
-export async function writeFileAtomic(file: string, text: string, mode = 0o644): Promise<void> {
+/** Writes a spec file atomically, readable by all and writable by the owner, creating missing parent directories (0755). */
+export async function writeSpecFile(file: string, text: string): Promise<void> {
   // Spec directories such as /etc/cdi often do not exist yet.
   await makeParents(dirname(file));
-  const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
-  // 'wx': never follow or reuse something already at the temp name.
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(text);
-    // Explicit chmod: the mode given to open() is cut by the umask.
-    await handle.chmod(mode);
-    await handle.sync();
-  } catch (err) {
-    await handle.close().catch(() => undefined);
-    await rm(temp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(temp, file);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writeFileAtomic(file, text, 0o644);
 }

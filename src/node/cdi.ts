@@ -52,4 +52,4 @@ export function formatCdiSpec(spec: CdiSpec, format: CdiFormat = 'json'): string
 
 export { buildCdiSpec, assertValidCdiSpec, CdiSpecError, DEFAULT_CDI_KIND } from './cdi-build.js';
 export { validateCdiSpec, requiredCdiVersion } from '../core/cdi-validate.js';
-export { writeFileAtomic } from './cdi-write.js';
+export { writeSpecFile } from './cdi-write.js';

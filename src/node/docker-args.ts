@@ -3,7 +3,7 @@
 // image is found by walking docker's argv: global options, the (`container`) sub-command, then
 // run/create options, skipping the value of every option that takes one.
 import type { DriverDiscovery } from './discovery-types.js';
-import { hostPath } from './volume-layout.js';
+import { hostPath } from './rootfs.js';
 import { dockerVolumeName } from './volume.js';
 
 export const DEFAULT_PLUGIN_NAME = 'nvidia-docker';

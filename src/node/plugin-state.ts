@@ -4,7 +4,8 @@
 // writes are serialized, the last one always carrying the newest counts.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSmallFile, writeFileAtomic } from './volume-fs.js';
+import { writeFileAtomic } from './atomic-write.js';
+import { readSmallFile } from './volume-fs.js';
 
 const PREFIX = '.plugin-';
 const SUFFIX = '.mounts.json';

@@ -117,24 +117,6 @@ export async function syncDirectory(path: string): Promise<void> {
   }
 }
 
-/** Writes `path` atomically: a fresh O_EXCL temp file beside it, fsync, rename over. */
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path); // replaces a planted symlink itself, never its target
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-}
-
 /** Reads a small regular file (not a symlink) as text; null when absent. */
 export async function readSmallFile(path: string, limit = 4 << 20): Promise<string | null> {
   let handle;

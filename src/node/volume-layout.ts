@@ -2,8 +2,8 @@
 // `bin/` (programs), `lib64/` (64-bit libraries), `lib/` (32-bit libraries), plus the soname
 // links the dynamic linker and build tools look for. nvidia-docker v1's layout, with duplicate
 // names resolved instead of failing the whole volume (its issue #186).
-import { join } from 'node:path';
 import type { DriverDiscovery } from './discovery-types.js';
+import { hostPath } from './rootfs.js';
 
 /** A file of the volume: `path` is relative to the version directory. */
 export interface VolumeFile {
@@ -33,10 +33,6 @@ export function isDriverVersion(text: string): boolean {
   return VERSION_PATTERN.test(text);
 }
 
-/** The file on this machine for a path inside `root`. */
-export function hostPath(root: string, pathInRoot: string): string {
-  return root === '/' || root === '' ? pathInRoot : join(root, pathInRoot);
-}
 
 /** A plain file name: no separator, not `.`/`..`, no NUL. */
 function isPlainName(name: string): boolean {

@@ -1,6 +1,6 @@
 // `nvidia-volume cdi`: writes a Container Device Interface spec for the driver under --root.
 import { resolve } from 'node:path';
-import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeFileAtomic, type CdiFormat } from '../../node/cdi.js';
+import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeSpecFile, type CdiFormat } from '../../node/cdi.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 
 const usage = `Usage: nvidia-volume cdi [OPTIONS]
@@ -67,7 +67,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`nvidia-volume cdi: warning: engines read only *.json and *.yaml files from their spec directories\n`);
   }
   try {
-    await writeFileAtomic(values.output, text);
+    await writeSpecFile(values.output, text);
   } catch (err) {
     // Node's message names the temp file; the user knows only the target.
     throw new CliError(`cannot write ${values.output}: ${(err as Error).message.split(',')[0]}`);
