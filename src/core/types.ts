@@ -24,6 +24,10 @@ export interface LdCacheEntry {
   readonly hwcap: bigint;
   /** The glibc-hwcaps subdirectory (`x86-64-v3`) for an extension entry whose name resolves. */
   readonly hwcapName: string | undefined;
+  /** Whether hwcap marks a glibc-hwcaps extension entry (bit 62 set, bits 42-61 and 63 clear). */
+  readonly isHwcapsEntry: boolean;
+  /** The ISA level of an extension entry (x86: 1 = v2, 2 = v3, 3 = v4), else 0. */
+  readonly isaLevel: number;
   /** Soname (the cache key), decoded as UTF-8 with replacement characters. */
   readonly name: string;
   /** Path (the cache value), decoded as UTF-8 with replacement characters. */
