@@ -49,7 +49,11 @@ describe.skipIf(!canBuildCaches)(`caches written by ldconfig ${reason}`, () => {
     // glibc prints "" here (compat quirk); the model gives the truth.
     expect(v3.hwcapName).toBe('x86-64-v3');
     expect(v3.hwcap >> 62n).toBe(1n);
+    expect(v3.isHwcapsEntry).toBe(true);
+    expect(v3.isaLevel).toBe(Number((v3.hwcap >> 32n) & 0x3ffn));
     const plain = byPath.get('/usr/lib/libbaz.so.3')!;
+    expect(plain.isHwcapsEntry).toBe(false);
+    expect(plain.isaLevel).toBe(0);
     expect(plain).toMatchObject({ name: 'libbaz.so.3', flags: 0x303, type: 3, required: 0x300, arch: 'x86-64', bits: 64, hwcap: 0n, hwcapName: undefined });
     // Offsets address the parsed bytes.
     const bytes = readFileSync(file);
