@@ -159,6 +159,10 @@ describe.skipIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () 
   });
 });
 
-describe.runIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () => {
-  it.skip(`skipped: ${skipReason}`, () => undefined);
-});
+// Where the engine cannot run, the report names the reason (defined only then: a skipped
+// placeholder would otherwise count as a skip on every run).
+if (skipReason) {
+  describe('CDI spec in Podman 4.3 (real engine)', () => {
+    it.skip(`skipped: ${skipReason}`, () => undefined);
+  });
+}
