@@ -24,18 +24,24 @@ export interface DiscoverOptions {
 const VERSION_LIBRARIES = [/^libcuda\.so/, /^libnvidia-ml\.so/];
 
 /**
- * The driver version the libraries show: the real file name of the first libcuda (else
- * libnvidia-ml) of the 64-bit ABI in cache order, the one the dynamic linker would load; else
- * the most common version among all driver files.
+ * The driver version the libraries show: the version of the 64-bit libcuda (else libnvidia-ml)
+ * files; when they disagree, the kernel module's if it is among them, else the newest. Not the
+ * first in cache order: an upgrade leaves the older driver's files behind, and a leftover conf
+ * can list their directory first (nvidia-docker #584). Else the most common version among all
+ * driver files.
  */
-function libraryVersion(examined: readonly Examined[], bits64: string | null): { version: string; file: string } | null {
+function libraryVersion(examined: readonly Examined[], bits64: string | null, kernel: string | null): { version: string; file: string } | null {
   for (const pattern of VERSION_LIBRARIES) {
     for (const wide of [true, false]) {
+      const found = new Map<string, string>();
       for (const e of examined) {
         if (!pattern.test(e.candidate.name) || (wide && bits64 !== null && e.info.arch !== bits64)) continue;
         const version = versionInName(e.name);
-        if (version) return { version, file: e.path };
+        if (version && !found.has(version)) found.set(version, e.path);
       }
+      if (found.size === 0) continue;
+      const version = kernel !== null && found.has(kernel) ? kernel : [...found.keys()].reduce((a, b) => (compareVersions(b, a) > 0 ? b : a));
+      return { version, file: found.get(version)! };
     }
   }
   const counts = new Map<string, { n: number; file: string }>();
@@ -64,7 +70,7 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
   const { candidates, abis: cacheAbis, source } = collectCandidates(fs, warnings);
   const examined = examine(fs, candidates, rejected);
   const abis = cacheAbis ?? pairFromExamined(examined);
-  const fromLibraries = libraryVersion(examined, abis?.bits64 ?? null);
+  const fromLibraries = libraryVersion(examined, abis?.bits64 ?? null, kernelVersion);
 
   let driverVersion: string | null = kernelVersion;
   let versionSource: VersionSource | null = kernelVersion ? 'proc' : null;
