@@ -26,7 +26,7 @@ async function build(options: LayoutOptions): Promise<LayoutRoot> {
 }
 
 /** The checks every layout must pass: exactly the built files, each rejection for its reason. */
-function expectExact(found: DriverDiscovery, built: LayoutRoot): void {
+function expectExact(found: DriverDiscovery, built: LayoutRoot, warnings: string[] = []): void {
   expect(found.librarySource).toBe('cache');
   expect(found.abis).toEqual(['x86-64', 'i386']);
   const describeLib = (l: { bits: number; path: string }): string => `${l.bits} ${l.path}`;
@@ -50,8 +50,12 @@ function expectExact(found: DriverDiscovery, built: LayoutRoot): void {
   expect(sorted(found.binaries.map((b) => `${b.name} ${b.path}`))).toEqual(sorted(built.binaries.map((b) => `${b.name} ${b.path}`)));
   expect(sorted(found.firmware.map((f) => f.path))).toEqual(sorted(built.firmware));
   expect(found.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor }))).toEqual(built.gpus);
-  expect(found.warnings).toEqual([]);
+  expect(found.warnings).toEqual(warnings);
 }
+
+/** The warning for a host whose own linker finds the old driver's libcuda.so.1 first. */
+const hostLinkerWarning = (cachePath: string, stale: string, version: string): string =>
+  `the host's dynamic linker finds libcuda.so.1 at ${cachePath} (${stale}), not driver ${version}: programs on the host itself fail with "Driver/library version mismatch"`;
 
 /** The 64-bit libcuda the container gets, and the cache entry that led to it. */
 function libcuda64(found: DriverDiscovery): { path: string; cachePath: string | null } {
@@ -136,7 +140,8 @@ describe('an older driver left beside the current one (non-merged /usr)', () => 
     const found = await discoverDriver({ root: built.root });
     expect(found.driverVersion).toBe(built.version);
     expect(found.versionSource).toBe('proc');
-    expectExact(found, built);
+    // The container gets the current files; the host's own programs load the old libcuda first.
+    expectExact(found, built, [hostLinkerWarning(built.staleLibcudaLink!, STALE, built.version)]);
     expect(libcuda64(found).path).toBe(`/usr/lib64/libcuda.so.${built.version}`);
     expect(found.firmware.some((f) => f.path.includes(STALE))).toBe(false);
   });
@@ -146,7 +151,7 @@ describe('an older driver left beside the current one (non-merged /usr)', () => 
     const found = await discoverDriver({ root: built.root });
     expect(found.driverVersion).toBe(built.version);
     expect(found.versionSource).toBe('libraries');
-    expectExact(found, built);
+    expectExact(found, built, [hostLinkerWarning(built.staleLibcudaLink!, STALE, built.version)]);
     expect(libcuda64(found).path).toBe(`/usr/lib64/libcuda.so.${built.version}`);
   });
 });

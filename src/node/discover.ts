@@ -56,6 +56,13 @@ function libraryVersion(examined: readonly Examined[], bits64: string | null, ke
   return best ? { version: best[0], file: best[1].file } : null;
 }
 
+/** The 64-bit libcuda.so.1 that the root's own dynamic linker uses: the first in cache order. */
+function hostLinkerLibcuda(examined: readonly Examined[], bits64: string | null): { cachePath: string; version: string } | null {
+  const first = examined.find((e) => e.candidate.fromCache && e.candidate.name === 'libcuda.so.1' && (bits64 === null || e.info.arch === bits64));
+  const version = first ? versionInName(first.name) : null;
+  return first && version ? { cachePath: first.candidate.path, version } : null;
+}
+
 export async function discoverDriver(options: DiscoverOptions = {}): Promise<DriverDiscovery> {
   return discoverDriverSync(options);
 }
@@ -81,6 +88,14 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
   if (kernelVersion && fromLibraries && fromLibraries.version !== kernelVersion) {
     warnings.push(
       `Driver/library version mismatch: the kernel module is ${kernelVersion} but the libraries are ${fromLibraries.version} (${fromLibraries.file})`,
+    );
+  }
+
+  const hostLoads = hostLinkerLibcuda(examined, abis?.bits64 ?? null);
+  if (driverVersion && hostLoads && hostLoads.version !== driverVersion) {
+    // Containers get the right files; programs on the host itself do not (nvidia-docker #584).
+    warnings.push(
+      `the host's dynamic linker finds libcuda.so.1 at ${hostLoads.cachePath} (${hostLoads.version}), not driver ${driverVersion}: programs on the host itself fail with "Driver/library version mismatch"`,
     );
   }
 

@@ -53,6 +53,8 @@ export interface LayoutRoot {
   gpus: { busId: string; model: string; uuid: string; minor: number }[];
   /** The 64-bit libcuda.so.1 link the linker would use (cache value). */
   libcudaLink: string;
+  /** With `stale`: the old driver's libcuda.so.1 that the root's own linker finds first (cache value). */
+  staleLibcudaLink?: string;
   cleanup(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function buildLayoutRoot(options: LayoutOptions): Promise<LayoutRoo
       await sonameLink(`${old}/${stem}.so.${major}`, real);
       built.rejected.push({ path: real, reason: new RegExp(`^version ${esc(stale)} is not the driver version ${esc(version)}$`) });
     }
+    built.staleLibcudaLink = `${old}/libcuda.so.1`;
     await put(`/lib/firmware/nvidia/${stale}/gsp_ga10x.bin`, 'old firmware');
   }
 
