@@ -41,7 +41,8 @@ const templates = new Map<string, Buffer>();
 
 function scratch(): string {
   if (!workDir) {
-    const dir = mkdtempSync(join(tmpdir(), 'ldcache-so-builder-'));
+    // Under the run's scratch directory (test/global-setup.ts), which is removed at the end.
+    const dir = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? tmpdir(), 'ldcache-so-builder-'));
     workDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
