@@ -78,7 +78,7 @@ describe('an aarch64 driver root', () => {
   });
 
   it('refuses a file whose ELF header contradicts the cache', async () => {
-    const lying = cacheEntries.map((e) => (e.path.includes('aarch64-linux-gnu/libcuda') ? { ...e, path: '/usr/lib/arm-linux-gnueabihf/libcuda.so.1' } : e));
+    const lying = cacheEntries.map((e) => (typeof e.path === 'string' && e.path.includes('aarch64-linux-gnu/libcuda') ? { ...e, path: '/usr/lib/arm-linux-gnueabihf/libcuda.so.1' } : e));
     put('/etc/ld.so.cache', writeCache({ format: 'new', entries: lying, sort: true }).bytes);
     const d = await discoverDriver({ root });
     expect(d.rejected.some((r) => r.reason === 'the cache says aarch64 but the file is armhf')).toBe(true);

@@ -5,7 +5,7 @@
 import { request } from 'node:http';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { startRestApi } from '../src/node/rest-api.js';
 import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
+import { tree } from './helpers/fs-tree.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -28,6 +29,8 @@ function discoveryOf(built: DriverRoot): DriverDiscovery {
     root: built.root,
     driverVersion: built.version,
     versionSource: 'proc',
+    librarySource: 'cache',
+    abis: ['x86-64', 'i386'],
     gpus: built.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor, devicePath: `/dev/nvidia${g.minor}` })),
     libraries: built.libraries.map((lib) => ({
       path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
@@ -71,18 +74,6 @@ function call(socket: string, method: string, body: string | object = '', httpMe
     req.on('error', reject);
     req.end(text);
   });
-}
-
-async function tree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      out.push(join(d, e.name));
-      if (e.isDirectory()) await walk(join(d, e.name));
-    }
-  };
-  await walk(dir);
-  return out.sort();
 }
 
 let built: DriverRoot;

@@ -15,6 +15,7 @@ import { listDriverVolumes, removeDriverVolume } from '../src/node/volume-list.j
 import { MANIFEST_NAME, verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
+import { tree } from './helpers/fs-tree.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -27,6 +28,8 @@ function discoveryOf(built: DriverRoot, version = built.version): DriverDiscover
     root: built.root,
     driverVersion: version,
     versionSource: 'proc',
+    librarySource: 'cache',
+    abis: ['x86-64', 'i386'],
     gpus: [],
     libraries: built.libraries.map((lib) => ({
       path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
@@ -35,19 +38,6 @@ function discoveryOf(built: DriverRoot, version = built.version): DriverDiscover
     binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
     devices: [], firmware: [], ipc: [], rejected: [], warnings: [],
   };
-}
-
-/** Every path under `dir`, for "nothing was written here" checks. */
-async function tree(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      out.push(join(d, e.name));
-      if (e.isDirectory()) await walk(join(d, e.name));
-    }
-  };
-  await walk(dir);
-  return out.sort();
 }
 
 let built: DriverRoot;
