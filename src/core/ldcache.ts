@@ -6,6 +6,7 @@
 import { cacheFamily, type CacheFamily } from './abi.js';
 import type { InputHolder } from './input-region.js';
 import { CacheEntry } from './ldcache-entry.js';
+import { asciiArea, type AsciiArea } from './string-area.js';
 import {
   NONE, H_FORMAT, H_ORDER, H_COUNT, H_ENTRIES, H_HWCAP_COUNT, H_GEN_OFF, H_GEN_LEN, H_NEW_HEADER, H_OLD_COUNT, H_EXT_OFF, H_LEN_STRINGS, H_FLAGS_BYTE, H_NEW_ALIGN, H_RECORDS, H_RECORD_SIZE, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS,
 } from './ldcache-table.js';
@@ -68,6 +69,8 @@ export class ParsedLdCache implements LdCache, InputHolder {
   #family: CacheFamily | undefined;
   #generator: string | undefined | null = null;
   #hwcapDirs: string[] | undefined;
+  /** Names and paths decoded at once (undefined: not tried yet; null: not all ASCII). */
+  #asciiArea: AsciiArea | null | undefined;
 
   constructor(file?: string) {
     this.file = file;
@@ -309,6 +312,18 @@ export class ParsedLdCache implements LdCache, InputHolder {
 
   /** The parsed bytes [offset, offset + length) as UTF-8 with replacement characters. */
   decodeRange(offset: number, length: number): string {
+    const area = this.#stringArea();
+    if (area !== null && offset >= area.start && offset + length <= area.end) {
+      return area.text.substring(offset - area.start, offset - area.start + length);
+    }
     return decoder.decode(this.#input().subarray(offset, offset + length));
+  }
+
+  #stringArea(): AsciiArea | null {
+    if (this.#asciiArea === undefined) {
+      const words = this.#words();
+      this.#asciiArea = asciiArea(this.#input(), words, words[H_ENTRIES], this.count, ENTRY_WORDS);
+    }
+    return this.#asciiArea;
   }
 }
