@@ -12,12 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { parseLdCache } from '../src/core/parse.js';
 import { formatLdconfigBytes } from '../src/core/format-ldconfig.js';
 import { useWasmBinary } from '../src/core/wasm.js';
-import { writeCache, type WriteCacheOptions, type WriterEntry } from './helpers/cache-writer.js';
+import { writeCache, writerEntriesOf, type WriteCacheOptions, type WriterEntry } from './helpers/cache-writer.js';
 import { buildSharedObject, ldconfigPrint, ldconfigVersion, makeTempDir, writeCacheWithLdconfig } from './helpers/so-builder.js';
-import { parseBaseline as parseBaselineUntyped } from '../bench/baseline-parser.mjs';
-
-interface ReferenceEntry { flags: number; name: string; path: string; osVersion: number; hwcap: bigint; hwcapName?: string }
-const parseBaseline = parseBaselineUntyped as (bytes: Uint8Array) => { entries: ReferenceEntry[]; generator?: string };
+import { parseBaseline } from '../bench/baseline-parser.mjs';
 
 const script = fileURLToPath(new URL('../scripts/fixtures/foreign-ldconfig.sh', import.meta.url));
 const fixtureRoot = process.env.LDCACHE_FIXTURE_DIR ?? join(tmpdir(), 'ldcache-fixtures');
@@ -52,14 +49,7 @@ beforeAll(() => {
     buildSharedObject({ dir: join(lib, 'haswell'), file: 'libtwo.so.2', soname: 'libtwo.so.2' });
     const reference = parseBaseline(readFileSync(writeCacheWithLdconfig({ root, dirs: ['/usr/lib/x86_64-linux-gnu'] })));
     realGenerator = reference.generator;
-    realEntries = reference.entries.map((e) => ({
-      name: e.name,
-      path: e.path,
-      flags: e.flags,
-      hwcap: e.hwcap,
-      hwcapDir: e.hwcapName,
-      isaLevel: e.hwcapName === undefined ? undefined : Number((e.hwcap >> 32n) & 0x3ffn),
-    }));
+    realEntries = writerEntriesOf(reference.entries);
   }
 });
 

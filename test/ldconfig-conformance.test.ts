@@ -10,13 +10,9 @@ import { parseLdCache } from '../src/core/parse.js';
 import { formatLdconfigBytes } from '../src/core/format-ldconfig.js';
 import { useWasmBinary } from '../src/core/wasm.js';
 import { buildSharedObject, canBuild, ldconfigPath, ldconfigPrint, ldconfigVersion, makeTempDir, runLdconfig, writeCacheWithLdconfig, type LdconfigFormat } from './helpers/so-builder.js';
-import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
-import { parseBaseline as parseBaselineUntyped } from '../bench/baseline-parser.mjs';
-
-interface ReferenceEntry { flags: number; name: string; path: string; osVersion: number; hwcap: bigint; hwcapName?: string }
-interface ReferenceCache { format: string; count: number; entries: ReferenceEntry[]; generator?: string }
+import { writeCache, writerEntriesOf, type WriterEntry } from './helpers/cache-writer.js';
 /** The plain-JS reader from the benchmarks: an independent second opinion on every cache. */
-const parseBaseline = parseBaselineUntyped as (bytes: Uint8Array) => ReferenceCache;
+import { parseBaseline } from '../bench/baseline-parser.mjs';
 
 const hasLdconfig = ldconfigPath() !== undefined;
 const glibc = ldconfigVersion();
@@ -259,14 +255,7 @@ describe.skipIf(reason)('the test cache writer', () => {
     for (const root of ['main', 'many']) {
       // The new table (with glibc-hwcaps names and ISA levels) describes the entries of every layout.
       const source = parseBaseline(readFileSync(caches.get(`${root}-new`)!));
-      const entries: WriterEntry[] = source.entries.map((e) => ({
-        name: e.name,
-        path: e.path,
-        flags: e.flags,
-        hwcap: e.hwcap,
-        hwcapDir: e.hwcapName,
-        isaLevel: e.hwcapName === undefined ? undefined : Number((e.hwcap >> 32n) & 0x3ffn),
-      }));
+      const entries = writerEntriesOf(source.entries);
       for (const format of ['new', 'compat', 'old'] as const) {
         const real = caches.get(`${root}-${format}`);
         if (!real) continue;

@@ -96,7 +96,8 @@ export function compareVersions(a: string, b: string): number {
   const pa = a.split('.').map(Number);
   const pb = b.split('.').map(Number);
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    // A missing part sorts first: `1` < `1.0`, so distinct versions never compare equal.
+    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
     if (d !== 0) return d;
   }
   return 0;

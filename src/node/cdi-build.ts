@@ -10,6 +10,7 @@
 import type { CdiContainerEdits, CdiDevice, CdiDeviceNode, CdiMount, CdiSpec } from '../core/cdi-types.js';
 import { cdiDeviceNameError, cdiKindError, compareCdiVersions, formatCdiProblems, isKnownCdiVersion, validateCdiSpec } from '../core/cdi-validate.js';
 import type { DeviceKind, DriverDiscovery, DriverLibrary, GpuInfo } from './discovery-types.js';
+import { hostPath } from './rootfs.js';
 
 export const DEFAULT_CDI_KIND = 'nvidia.com/gpu';
 /** Podman 4.3 (Debian 12) knows cdiVersion up to 0.5.0: never emit more unless asked. */
@@ -62,11 +63,6 @@ export interface BuiltCdiSpec {
   warnings: string[];
 }
 
-/** The host's path of an in-root path. */
-export function rootedPath(root: string, path: string): string {
-  const trimmed = root.replace(/\/+$/, '');
-  return trimmed === '' ? path : trimmed + path;
-}
 
 const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 
@@ -89,7 +85,7 @@ class MountSet {
     }
     if (this.claimed.has(containerPath)) return;
     this.claimed.add(containerPath);
-    this.mounts.push({ hostPath: rootedPath(this.root, inRootPath), containerPath, options: [...options] });
+    this.mounts.push({ hostPath: hostPath(this.root, inRootPath), containerPath, options: [...options] });
   }
 }
 
@@ -149,7 +145,7 @@ function addLibrary(mounts: MountSet, lib: DriverLibrary, resolveDir: (dir: stri
 }
 
 function deviceNode(root: string, path: string): CdiDeviceNode {
-  const host = rootedPath(root, path);
+  const host = hostPath(root, path);
   return host === path ? { path } : { path, hostPath: host };
 }
 

@@ -5,12 +5,13 @@
 // builds (or repairs) that volume before answering, so Docker never gets an empty directory.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { compareVersions } from '../core/nvidia-libraries.js';
+import { DEFAULT_PLUGIN_NAME } from './docker-args.js';
 import type { DriverDiscovery } from './discovery-types.js';
 import { MountState } from './plugin-state.js';
 import { DEFAULT_VOLUMES_DIR, lstatOrNull, removeDirectory, resolveVolumesDir, volumeBaseDir, VOLUME_NAME } from './volume-fs.js';
 import { isDriverVersion } from './volume-layout.js';
 import { readManifest, verifyVolume } from './volume-manifest.js';
-import { compareVersions } from './volume-list.js';
 import { createDriverVolume, dockerVolumeName } from './volume.js';
 import type { PlacementStrategy } from './volume-link.js';
 
@@ -62,11 +63,11 @@ export class DriverVolumePlugin {
     readonly volumesDir: string,
     readonly state: MountState,
   ) {
-    this.name = options.name ?? 'nvidia-docker';
+    this.name = options.name ?? DEFAULT_PLUGIN_NAME;
   }
 
   static async open(options: PluginOptions): Promise<DriverVolumePlugin> {
-    const name = options.name ?? 'nvidia-docker';
+    const name = options.name ?? DEFAULT_PLUGIN_NAME;
     const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);
     await volumeBaseDir(realDir, true);
     const plugin = new DriverVolumePlugin(options, realDir, await MountState.load(realDir, name));

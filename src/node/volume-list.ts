@@ -8,6 +8,7 @@ import { DEFAULT_VOLUMES_DIR, lstatOrNull, removeDirectory, resolveVolumesDir, v
 import { isDriverVersion } from './volume-layout.js';
 import { verifyVolume } from './volume-manifest.js';
 import { dockerVolumeName } from './volume.js';
+import { compareVersions } from '../core/nvidia-libraries.js';
 
 export interface VolumeInfo {
   version: string;
@@ -21,17 +22,6 @@ export interface VolumeInfo {
   createdAt: string | null;
   /** Mounts currently recorded by plugins. */
   mounts: number;
-}
-
-/** Orders versions numerically (`535.104.05` after `470.256.02`, `10.1` after `9.9`). */
-export function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? -1) - (pb[i] ?? -1);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 export async function listDriverVolumes(options: { dir?: string } = {}): Promise<VolumeInfo[]> {

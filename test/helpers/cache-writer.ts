@@ -200,6 +200,20 @@ class Out {
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 /** Writes a cache file in memory. */
+/** Writer entries that reproduce parsed ones (e.g. the baseline parser's), glibc-hwcaps names and ISA levels included. */
+export function writerEntriesOf(
+  entries: readonly { name: string; path: string; flags: number; hwcap: bigint; hwcapName?: string | undefined }[],
+): WriterEntry[] {
+  return entries.map((e) => ({
+    name: e.name,
+    path: e.path,
+    flags: e.flags,
+    hwcap: e.hwcap,
+    hwcapDir: e.hwcapName,
+    isaLevel: e.hwcapName === undefined ? undefined : Number((e.hwcap >> 32n) & 0x3ffn),
+  }));
+}
+
 export function writeCache(options: WriteCacheOptions): WrittenCache {
   const { format, byteOrder = 'little', strings: stringMode = 'shared', compatAlign = 8 } = options;
   const little = byteOrder === 'little';

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 import { discoverDriver } from '../../node/discover.js';
+import { DEFAULT_PLUGIN_NAME } from '../../node/docker-args.js';
 import { DriverVolumePlugin } from '../../node/plugin-handlers.js';
 import { DEFAULT_PLUGIN_DIR, startPluginServer } from '../../node/plugin-server.js';
 import { PLUGIN_NAME_PATTERN } from '../../node/plugin-state.js';
@@ -41,7 +42,7 @@ export async function run(args: string[]): Promise<number> {
     await writeOut(help);
     return 0;
   }
-  const name = values.name ?? 'nvidia-docker';
+  const name = values.name ?? DEFAULT_PLUGIN_NAME;
   if (!PLUGIN_NAME_PATTERN.test(name)) throw new UsageError(`invalid plugin name '${name}'`);
   const root = values.root ?? '/';
   const log = (line: string): void => void process.stderr.write(`nvidia-volume plugin: ${line}\n`);
