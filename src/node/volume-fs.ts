@@ -15,7 +15,8 @@ const WORK_PREFIXES = ['.tmp-', '.old-'];
 /** A work directory older than this belongs to a dead run even if its pid was reused. */
 const STALE_AFTER_MS = 10 * 60_000;
 
-function errorCode(err: unknown): string {
+/** The errno code of a failed fs call ('' when it has none). */
+export function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? '';
 }
 

@@ -4,6 +4,7 @@
 // O_EXCL semantics (link(2), COPYFILE_EXCL), so a planted symlink is never followed.
 import { constants } from 'node:fs';
 import { chmod, copyFile, link, lstat, unlink } from 'node:fs/promises';
+import { errorCode } from './volume-fs.js';
 
 export type PlacementMethod = 'link' | 'clone' | 'copy';
 
@@ -14,10 +15,6 @@ export type PlacementStrategy = 'auto' | 'copy';
 const LINK_IMPOSSIBLE = new Set(['EXDEV', 'EPERM', 'EMLINK', 'EACCES', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 /** Errors that mean "this filesystem cannot clone": fall back to copying. */
 const CLONE_IMPOSSIBLE = new Set(['ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EINVAL', 'ENOSYS', 'ENOTTY', 'EPERM', 'EBADF']);
-
-function errorCode(err: unknown): string {
-  return (err as NodeJS.ErrnoException).code ?? '';
-}
 
 async function removeIfPresent(path: string): Promise<void> {
   try {
