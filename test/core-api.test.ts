@@ -36,6 +36,19 @@ describe.skipIf(!canBuildCaches)(`caches written by ldconfig ${reason}`, () => {
     });
   }
 
+  it('include: only the accepted entries, each line exactly as ldconfig -p prints it (compat hwcaps quirk too)', () => {
+    for (const format of ['new', 'compat'] as const) {
+      const file = root.cache(format);
+      const real = ldconfigPrint(file).stdout.toString('latin1');
+      // ldconfig's text without the three plain entries' lines (compat hwcaps names may hold a newline).
+      const plain = /^\t[^\n]* => (\/lib\/libfoo\.so\.1|\/usr\/lib\/libbaz\.so\.3|\/lib\/libbar\.so\.2)\n/gm;
+      expect(real.match(plain)?.length, format).toBe(3);
+      const wanted = real.replace(plain, '').replace(/^5 libs/, '2 libs');
+      const text = formatLdconfigBytes(readLdCache(file), file, { include: (e) => e.path.includes('/glibc-hwcaps/') });
+      expect(Buffer.from(text).toString('latin1'), format).toBe(wanted);
+    }
+  });
+
   it('the model: names, paths, flags, arch, hwcaps names resolved the true way', () => {
     const file = root.cache('compat');
     const cache = parseLdCache(readFileSync(file), { file });

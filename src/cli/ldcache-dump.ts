@@ -118,18 +118,17 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { file, options } = parsed;
-  let { cache, shown } = await load(file, options.root);
-  if (options.arch !== undefined || options.grep !== undefined) {
-    const { filterCache } = await import('./ldcache-dump-filter.js');
-    cache = filterCache(cache, { arch: options.arch, grep: options.grep });
-  }
+  const { cache, shown } = await load(file, options.root);
+  const filtering = options.arch !== undefined || options.grep !== undefined;
+  const include = filtering ? (await import('./ldcache-dump-filter.js')).entryFilter({ arch: options.arch, grep: options.grep }) : undefined;
   if (options.json || options.ndjson) {
     const { renderJson } = await import('./ldcache-dump-json.js');
-    process.stdout.write(renderJson(cache, shown, options.ndjson ? 'ndjson' : 'json'));
+    const view = include ? (await import('./ldcache-dump-filter.js')).filterCache(cache, include) : cache;
+    process.stdout.write(renderJson(view, shown, options.ndjson ? 'ndjson' : 'json'));
     return 0;
   }
   // One write of the whole text: the formatter produces the exact bytes (names are raw bytes).
-  process.stdout.write(formatLdconfigBytes(cache, shown, { glibc: options.glibc }));
+  process.stdout.write(formatLdconfigBytes(cache, shown, { glibc: options.glibc, include }));
   return 0;
 }
 

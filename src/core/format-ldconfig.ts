@@ -5,11 +5,13 @@ import {
   E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, ParsedLdCache,
 } from './ldcache.js';
 import { parseLdCache } from './parse.js';
-import type { LdCache } from './types.js';
+import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface FormatLdconfigOptions {
   /** Whose `ldconfig -p` to reproduce (default 2.36, Debian 12). */
   glibc?: GlibcVersion;
+  /** Print only the entries it accepts (its lines exactly as unfiltered); the header counts them. */
+  include?: (entry: LdCacheEntry) => boolean;
 }
 
 const encoder = new TextEncoder();
@@ -80,7 +82,7 @@ function flagsTextCache(glibc: GlibcVersion): (flags: number) => Uint8Array {
 /** `ldconfig -p` output as bytes, exactly as that glibc prints it; `displayName` is the `-C` argument. */
 export function formatLdconfigBytes(given: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Uint8Array {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
-  if (!(given instanceof ParsedLdCache)) return formatGeneric(given, displayName, glibc);
+  if (!(given instanceof ParsedLdCache)) return formatGeneric(given, displayName, glibc, options.include);
   // A compat header found only at the 4-aligned offset (32-bit writer): 64-bit glibc misses it
   // and prints the old table; so do we.
   const cache = given.compatAlignment === 4 ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true }) : given;
@@ -88,10 +90,14 @@ export function formatLdconfigBytes(given: LdCache, displayName: string, options
   const flagsText = flagsTextCache(glibc);
   const input = cache.bytes;
   const { words, start, count } = cache.entryTable();
+  const include = options.include;
+  const shown = include ? cache.entries.map((entry, i) => (include(entry) ? i : -1)).filter((i) => i >= 0) : undefined;
   const out = new ByteWriter(input.length * 2 + 256);
   // The count is a signed int in glibc's printf.
-  out.text(`${count | 0} libs found in cache \`${displayName}'\n`);
-  for (let i = 0, record = start; i < count; i++, record += ENTRY_WORDS) {
+  out.text(`${(shown?.length ?? count) | 0} libs found in cache \`${displayName}'\n`);
+  for (let n = 0, total = shown?.length ?? count; n < total; n++) {
+    const i = shown ? shown[n] : n;
+    const record = start + i * ENTRY_WORDS;
     const flags = cache.flagsAt(i);
     out.write(TAB);
     out.write(input, words[record + E_NAME_OFFSET], words[record + E_NAME_LENGTH]);
@@ -123,11 +129,12 @@ export function formatLdconfigBytes(given: LdCache, displayName: string, options
 }
 
 /** The same for any LdCache implementation (names resolved the true way; no raw generator bytes). */
-function formatGeneric(cache: LdCache, displayName: string, glibc: GlibcVersion): Uint8Array {
+function formatGeneric(cache: LdCache, displayName: string, glibc: GlibcVersion, include?: (entry: LdCacheEntry) => boolean): Uint8Array {
   const out = new ByteWriter(4096);
   const hasExtensions = glibc !== '2.31';
-  out.text(`${cache.count | 0} libs found in cache \`${displayName}'\n`);
-  for (const entry of cache) {
+  const entries = include ? cache.entries.filter(include) : cache.entries;
+  out.text(`${(include ? entries.length : cache.count) | 0} libs found in cache \`${displayName}'\n`);
+  for (const entry of entries) {
     out.write(TAB);
     out.write(entry.nameBytes);
     out.text(` (${typeText(entry.flags, glibc)}${requiredText(entry.flags, glibc)}`);
