@@ -12,6 +12,7 @@ import { validateCdiSpec } from '../src/core/cdi-validate.js';
 import { toYaml } from '../src/core/cdi-yaml.js';
 import { generateCdiSpec } from '../src/node/cdi.js';
 import { allMounts, expectedMounts, gpusByIndex, TRIPLET } from './helpers/cdi-expect.js';
+import { charDevices, hashes } from './helpers/container-output.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { addGlibc, createPodmanHarness, podmanSkipReason, type PodmanHarness } from './helpers/podman.js';
 
@@ -19,26 +20,6 @@ const skipReason = podmanSkipReason();
 if (skipReason) console.warn(`cdi-podman.test.ts skipped: ${skipReason}`);
 
 const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
-
-/** `sha256sum` output as container path -> hash. */
-function hashes(output: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of output.split('\n')) {
-    const match = /^([0-9a-f]{64})\s+(\/\S+)$/.exec(line);
-    if (match) map.set(match[2]!, match[1]!);
-  }
-  return map;
-}
-
-/** `ls -l` lines of character devices as path -> "major,minor". */
-function charDevices(output: string): Map<string, string> {
-  const map = new Map<string, string>();
-  for (const line of output.split('\n')) {
-    const match = /^c[rwx-]{9}\s.*?\s(\d+),\s*(\d+)\s.*\s(\/dev\/\S+)$/.exec(line);
-    if (match) map.set(match[3]!, `${match[1]},${match[2]}`);
-  }
-  return map;
-}
 
 describe.skipIf(Boolean(skipReason))('CDI spec in Podman 4.3 (real engine)', () => {
   let built: DriverRoot;

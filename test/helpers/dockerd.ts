@@ -4,7 +4,7 @@
 // shared /run/docker/plugins: tests use unique plugin names.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -92,24 +92,38 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-export async function startDockerd(): Promise<PrivateDockerd> {
+export interface DockerdOptions {
+  /** Directories searched first for dockerd, containerd, its shims and the docker CLI (another engine's unpacked binaries). */
+  binDirs?: string[];
+  /** The daemon's JSON configuration (`--config-file`), e.g. `{ features: { cdi: true } }`. */
+  config?: Record<string, unknown>;
+}
+
+export async function startDockerd(options: DockerdOptions = {}): Promise<PrivateDockerd> {
   // Short paths: unix socket paths are limited to 108 bytes.
   const top = await mkdtemp('/tmp/dkd-');
   const sock = join(top, 'docker.sock');
   const pidfile = join(top, 'dockerd.pid');
   const log = join(top, 'dockerd.log');
   const host = `unix://${sock}`;
-  const env = { ...process.env, DOCKER_HOST: host };
+  const path = [...(options.binDirs ?? []), process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', '/usr/sbin', '/sbin'].join(':');
+  const env = { ...process.env, PATH: path, DOCKER_HOST: host };
   for (const d of ['data', 'exec']) await mkdir(join(top, d));
+  const configArgs: string[] = [];
+  if (options.config) {
+    await writeFile(join(top, 'daemon.json'), JSON.stringify(options.config));
+    configArgs.push('--config-file', join(top, 'daemon.json'));
+  }
 
   const logFd = openSync(log, 'a');
   const daemon = spawn(
     'dockerd',
     [
+      ...configArgs,
       '--data-root', join(top, 'data'), '--exec-root', join(top, 'exec'), '-H', host, '--pidfile', pidfile,
       '--iptables=false', '--ip6tables=false', '--ip-forward=false', '--bridge=none', '--storage-driver=vfs',
     ],
-    { stdio: ['ignore', logFd, logFd], detached: true },
+    { stdio: ['ignore', logFd, logFd], detached: true, env },
   );
   daemon.unref();
   const docker = (args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CommandResult> =>
@@ -129,14 +143,16 @@ export async function startDockerd(): Promise<PrivateDockerd> {
   try {
     await waitFor(async () => {
       if (daemon.exitCode !== null) throw new Error(`dockerd exited: ${(await readFile(log, 'utf8')).slice(-2000)}`);
-      return (await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 })).code === 0;
+      // Docker 26's `info` exits 0 without a daemon: the server's version must be there.
+      const info = await docker(['info', '--format', '{{.ServerVersion}}'], { timeoutMs: 10_000 });
+      return info.code === 0 && info.stdout.trim() !== '';
     }, 60_000, 'dockerd');
 
     // A tiny image from the static busybox, without any registry.
     const bb = join(top, 'bbroot');
     for (const d of ['bin', 'mnt', 'usr/local/nvidia', 'tmp', 'proc', 'sys', 'dev', 'etc']) await mkdir(join(bb, d), { recursive: true });
     await cp((await which('busybox'))!, join(bb, 'bin/busybox'));
-    for (const applet of ['sh', 'ls', 'cat', 'echo', 'true', 'test', 'find', 'readlink', 'stat', 'sleep']) await symlink('busybox', join(bb, 'bin', applet));
+    for (const applet of ['sh', 'ls', 'cat', 'echo', 'true', 'test', 'find', 'readlink', 'stat', 'sleep', 'grep', 'env', 'sha256sum']) await symlink('busybox', join(bb, 'bin', applet));
     const tarBytes = await run('tar', ['-C', bb, '-c', '.'], { encoding: 'buffer', maxBuffer: 64 << 20 });
     const imported = await runCommand('docker', ['import', '-', IMAGE], { env, input: tarBytes.stdout as unknown as Buffer });
     if (imported.code !== 0) throw new Error(`docker import failed: ${imported.stderr}`);
