@@ -4,8 +4,9 @@
 // retry it for ~15 s per call); a live one is refused; closing removes the socket file.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { chmod, mkdir, unlink } from 'node:fs/promises';
+import { chmod, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { makeDirectories } from './make-dirs.js';
 import { lstatOrNull } from './volume-fs.js';
 import type { DriverVolumePlugin } from './plugin-handlers.js';
 
@@ -41,7 +42,7 @@ function socketAnswers(path: string): Promise<boolean> {
 
 /** Clears the way for our socket: removes a dead one, refuses a live one or any other file. */
 async function prepareSocketPath(socket: string): Promise<void> {
-  await mkdir(dirname(socket), { recursive: true, mode: 0o700 });
+  await makeDirectories(dirname(socket), 0o700);
   const info = await lstatOrNull(socket);
   if (info === null) return;
   if (!info.isSocket()) throw new Error(`${socket}: exists and is not a socket; refusing to replace it`);

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirectories } from './make-dirs.js';
 
 export const DEFAULT_VOLUMES_DIR = '/var/lib/nvidia-docker/volumes';
 /** The volume name, as v1: `<volumes dir>/nvidia_driver/<version>/`. */
@@ -35,7 +36,7 @@ export async function resolveVolumesDir(dir: string, create: boolean): Promise<s
 export async function resolveVolumesDir(dir: string, create = true): Promise<string | null> {
   if (!create && (await lstatOrNull(dir)) === null) return null;
   try {
-    if (create) await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (create) await makeDirectories(dir, 0o755);
     const real = await realpath(dir);
     if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
     return real;
