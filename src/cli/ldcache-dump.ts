@@ -33,6 +33,8 @@ Exit status: 0 ok, 1 unreadable or invalid cache, 2 usage error.
 
 export interface DumpOptions {
   root?: string;
+  image?: string;
+  imageRef?: string;
   glibc: GlibcVersion;
   json: boolean;
   ndjson: boolean;
@@ -46,6 +48,8 @@ function parse(argv: string[]): { file: string | undefined; options: DumpOptions
     allowPositionals: true,
     options: {
       root: { type: 'string', short: 'r' },
+      image: { type: 'string' },
+      'image-ref': { type: 'string' },
       glibc: { type: 'string', default: '2.36' },
       json: { type: 'boolean', default: false },
       ndjson: { type: 'boolean', default: false },
@@ -63,11 +67,16 @@ function parse(argv: string[]): { file: string | undefined; options: DumpOptions
   }
   if (values.json && values.ndjson) throw new UsageError('--json and --ndjson exclude each other');
   if (values.root === '') throw new UsageError('--root needs a directory');
+  if (values.image !== undefined && values.root !== undefined) throw new UsageError('--image and --root exclude each other');
+  if (values.image === '') throw new UsageError('--image needs a file');
+  if (values['image-ref'] !== undefined && values.image === undefined) throw new UsageError('--image-ref needs --image');
   if (positionals[0] === '') throw new UsageError('FILE must not be empty');
   return {
     file: positionals[0],
     options: {
       root: values.root,
+      image: values.image,
+      imageRef: values['image-ref'],
       glibc: values.glibc as GlibcVersion,
       json: values.json,
       ndjson: values.ndjson,
@@ -118,7 +127,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { file, options } = parsed;
-  const { cache, shown } = await load(file, options.root);
+  const { cache, shown } = options.image === undefined
+    ? await load(file, options.root)
+    : { cache: await (await import('./ldcache-dump-image.js')).loadImageCache(options.image, file ?? DEFAULT_CACHE, options.imageRef), shown: file ?? DEFAULT_CACHE };
   const filtering = options.arch !== undefined || options.grep !== undefined;
   const include = filtering ? (await import('./ldcache-dump-filter.js')).entryFilter({ arch: options.arch, grep: options.grep }) : undefined;
   if (options.json || options.ndjson) {

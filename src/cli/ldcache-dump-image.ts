@@ -1,0 +1,29 @@
+// `ldcache-dump --image FILE [--image-ref NAME]`: the cache of a saved image (docker save,
+// podman save, an OCI layout directory), read from its layers without extracting them.
+import { ImageError } from '../core/image-archive.js';
+import { LdCacheError } from '../core/errors.js';
+import { parseLdCache } from '../core/parse.js';
+import type { LdCache } from '../core/types.js';
+import { readImage } from '../node/image-source.js';
+import { CliError } from './run-cli.js';
+
+/** The image's FILE (default /etc/ld.so.cache), links resolved inside the image. */
+export async function loadImageCache(image: string, file: string, ref: string | undefined): Promise<LdCache> {
+  let loaded;
+  try {
+    loaded = await readImage(image, { ref });
+  } catch (err) {
+    if (err instanceof ImageError) throw new CliError(err.message);
+    throw err;
+  }
+  const found = loaded.tree.tryResolve(file);
+  if (!found) throw new CliError(`${image}: no ${file} in the image`);
+  if (found.node.kind !== 'file') throw new CliError(`${image}: ${file} in the image is not a regular file`);
+  if (!found.node.content || found.node.partial) throw new CliError(`${image}: ${file} in the image is too large to read`);
+  try {
+    return parseLdCache(found.node.content);
+  } catch (err) {
+    if (err instanceof LdCacheError) throw new CliError(err.describe(`${image}:${found.path}`));
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+// Damaged and hostile image archives: every one ends in one line naming the archive (and the
+// layer and byte offset where that applies), exit 1, no stack trace, no hang, and nothing read
+// from outside the image. Archives are crafted with Python's tarfile (which writes the entries
+// GNU tar refuses to: `..` names, links out of the root) and GNU tar.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dockerArchive, layerTar, stage } from './helpers/image-build.js';
+
+const repo = resolve(import.meta.dirname, '..');
+const bin = join(repo, 'bin', 'ldcache-dump.cjs');
+const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-hostile-'));
+
+function dump(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function expectOneLine(run: { status: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
+  expect(run.stdout).toBe('');
+  expect(run.status).toBe(1);
+  expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+  expect(run.stderr).toMatch(pattern);
+}
+
+/** A layer tar written by Python's tarfile: entries (name, kind, data or link target). */
+function pyTar(out: string, entries: [string, 'file' | 'symlink' | 'hardlink' | 'dir', string][], format = 'PAX_FORMAT'): string {
+  const script = `
+import tarfile, io, json, sys
+entries = json.loads(sys.stdin.read())
+with tarfile.open(sys.argv[1], 'w', format=tarfile.${format}) as t:
+    for name, kind, data in entries:
+        info = tarfile.TarInfo(name)
+        if kind == 'file':
+            b = data.encode('latin1'); info.size = len(b); t.addfile(info, io.BytesIO(b))
+        else:
+            info.type = {'symlink': tarfile.SYMTYPE, 'hardlink': tarfile.LNKTYPE, 'dir': tarfile.DIRTYPE}[kind]
+            info.linkname = data; t.addfile(info)
+`;
+  const r = spawnSync('python3', ['-c', script, out], { input: JSON.stringify(entries), encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return out;
+}
+
+const cache = readFileSync('/etc/ld.so.cache').toString('latin1');
+let good = '';
+beforeAll(() => {
+  good = dockerArchive(work, join(work, 'good.tar'), [{ tag: 't:1', layers: [pyTar(join(work, 'good-layer.tar'), [['etc/ld.so.cache', 'file', cache]])] }]);
+});
+
+const image = (name: string, layers: string[]): string => dockerArchive(work, join(work, `${name}.tar`), [{ tag: 't:1', layers }]);
+
+describe('hostile and damaged image archives', () => {
+  it('the good archive reads', () => {
+    expect(dump('--image', good).status).toBe(0);
+  });
+
+  it('a truncated archive', () => {
+    const cut = join(work, 'cut.tar');
+    writeFileSync(cut, readFileSync(good));
+    truncateSync(cut, Math.floor(readFileSync(good).length / 2));
+    expectOneLine(dump('--image', cut), new RegExp(`^ldcache-dump: ${cut}: .*(truncated|runs past the end)`));
+  });
+
+  it('not a tar at all, and a bad header checksum', () => {
+    const junk = join(work, 'junk.tar');
+    writeFileSync(junk, Buffer.alloc(4096, 0x41));
+    expectOneLine(dump('--image', junk), /junk\.tar: not a tar header \(bad checksum\) \(at byte 0\)/);
+  });
+
+  it('a compressed archive, a zstd layer, a corrupt gzip layer', () => {
+    const gz = join(work, 'whole.tar.gz');
+    writeFileSync(gz, spawnSync('gzip', ['-c', good]).stdout);
+    expectOneLine(dump('--image', gz), /a gzip-compressed archive: decompress it first/);
+    const layer = pyTar(join(work, 'z.tar'), [['etc/ld.so.cache', 'file', cache]]);
+    spawnSync('zstd', ['-q', '-f', layer, '-o', `${layer}.zst`]);
+    expectOneLine(dump('--image', image('zstd', [`${layer}.zst`])), /layer 1 .*zstd-compressed layer: not supported/);
+    const bad = join(work, 'bad.tar.gz');
+    const bytes = spawnSync('gzip', ['-c', layer]).stdout as Buffer;
+    bytes.fill(0x55, 40, 200);
+    writeFileSync(bad, bytes);
+    expectOneLine(dump('--image', image('badgz', [bad])), /layer 1 \([0-9a-f]{64}\/layer\.tar\): (cannot read the layer|.*header)/);
+  });
+
+  it('entries that climb out of the root', () => {
+    expectOneLine(dump('--image', image('dotdot', [pyTar(join(work, 'dd.tar'), [['../../etc/ld.so.cache', 'file', cache]])])), /layer 1 .*entry '\.\.\/\.\.\/etc\/ld\.so\.cache' climbs out of the image root/);
+  });
+
+  it('links pointing outside the image are resolved inside it, never on this machine', () => {
+    // /etc/ld.so.cache -> ../../../../../etc/ld.so.cache and a hard link to /etc/hostname: the
+    // host has both; the image has neither.
+    const out = pyTar(join(work, 'links.tar'), [['etc/ld.so.cache', 'symlink', '../../../../../../../../usr/../etc/x/../ld.so.cache2'], ['etc/ld.so.cache2', 'symlink', '/../../../../etc/ld.so.cache']]);
+    expectOneLine(dump('--image', image('links', [out])), /no \/etc\/ld\.so\.cache in the image/);
+    const loop = pyTar(join(work, 'loop.tar'), [['etc/ld.so.cache', 'symlink', 'a'], ['etc/a', 'symlink', 'ld.so.cache']]);
+    expectOneLine(dump('--image', image('loop', [loop])), /no \/etc\/ld\.so\.cache in the image/);
+  });
+
+  it('manifest paths and digests that climb out of the archive', () => {
+    const dir = mkdtempSync(join(work, 'm-'));
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: '../../etc/passwd', RepoTags: ['x:1'], Layers: [] }]));
+    spawnSync('tar', ['-C', dir, '-cf', join(work, 'm.tar'), 'manifest.json']);
+    expectOneLine(dump('--image', join(work, 'm.tar')), /manifest\.json path '\.\.\/\.\.\/etc\/passwd' climbs out of the archive/);
+    writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: 'sha256:../../../../etc/passwd' }] }));
+    spawnSync('tar', ['-C', dir, '-cf', join(work, 'i.tar'), 'index.json']);
+    expectOneLine(dump('--image', join(work, 'i.tar')), /invalid digest "sha256:\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd"/);
+    writeFileSync(join(dir, 'manifest.json'), '[{"Config": ');
+    spawnSync('tar', ['-C', dir, '-cf', join(work, 'j.tar'), 'manifest.json']);
+    expectOneLine(dump('--image', join(work, 'j.tar')), /manifest\.json: invalid JSON/);
+  });
+
+  it('a huge PAX header and a layer missing from the archive', () => {
+    const pax = pyTar(join(work, 'pax.tar'), [['etc/' + 'x'.repeat(2_000_000), 'file', '']]);
+    expectOneLine(dump('--image', image('pax', [pax])), /PAX header of \d+ bytes is implausibly large/);
+    const dir = mkdtempSync(join(work, 'n-'));
+    writeFileSync(join(dir, 'c.json'), '{"architecture":"amd64","os":"linux"}');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'c.json', RepoTags: ['x:1'], Layers: ['nope/layer.tar'] }]));
+    spawnSync('tar', ['-C', dir, '-cf', join(work, 'n.tar'), 'manifest.json', 'c.json']);
+    expectOneLine(dump('--image', join(work, 'n.tar')), /layer 1 \(nope\/layer\.tar\) is not in the archive/);
+  });
+
+  it('a damaged cache inside the image names the image, the file and the byte offset', () => {
+    const layer = layerTar(stage(work, { 'etc/ld.so.cache': { file: Buffer.from(cache, 'latin1').subarray(0, 100) } }), join(work, 'short.tar'));
+    expectOneLine(dump('--image', image('short', [layer])), /short\.tar:\/etc\/ld\.so\.cache: .*\(at byte \d+\)$/m);
+  });
+});
