@@ -16,12 +16,17 @@ let built: DriverRoot;
 async function recordPaths(work: () => Promise<unknown>): Promise<string[]> {
   const seen: string[] = [];
   const originals = new Map<string, unknown>();
+  const readlink = fs.readlinkSync;
   const target = fs as unknown as Record<string, (...args: unknown[]) => unknown>;
   for (const name of WATCHED) {
     const original = target[name]!;
     originals.set(name, original);
     target[name] = function (this: unknown, ...args: unknown[]) {
-      if (typeof args[0] === 'string' || args[0] instanceof URL || Buffer.isBuffer(args[0])) seen.push(String(args[0]));
+      if (typeof args[0] === 'string' || args[0] instanceof URL || Buffer.isBuffer(args[0])) {
+        // A descriptor's magic link (listings go through the opened directory): record where it leads.
+        const viaFd = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(String(args[0]));
+        seen.push(viaFd ? `${readlink(`/proc/self/fd/${viaFd[1]}`)}${viaFd[2] ?? ''}` : String(args[0]));
+      }
       return original.apply(this, args);
     };
   }

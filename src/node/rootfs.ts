@@ -124,10 +124,15 @@ export class RootFs {
     return stats;
   }
 
-  private readlink(inside: string): string {
+  private readlink(inside: string, path: string): string {
     let target = this.targets.get(inside);
     if (target === undefined) {
-      target = readlinkSync(this.host(inside));
+      try {
+        target = readlinkSync(this.host(inside));
+      } catch (err) {
+        // lstat saw a link, and now it is something else (or gone): a swap under our feet.
+        throw new RootFsError('ECHANGED', path, `${inside} changed while being resolved (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
       this.targets.set(inside, target);
     }
     return target;
@@ -152,7 +157,7 @@ export class RootFs {
       if (!current) throw new RootFsError('ENOENT', path, `no such file or directory (${inside} is missing)`);
       if (current.isSymbolicLink() && (pending.length > 0 || follow)) {
         if (++hops > MAX_LINK_HOPS) throw new RootFsError('ELOOP', path, `too many levels of symbolic links (more than ${MAX_LINK_HOPS})`);
-        const target = this.readlink(inside);
+        const target = this.readlink(inside, path);
         if (target === '') throw new RootFsError('ENOENT', path, `${inside} is an empty symbolic link`);
         if (target.startsWith('/')) done = ''; // absolute targets start again at the root
         const parts = split(target);
@@ -229,15 +234,42 @@ export class RootFs {
     if (!resolved || !resolved.stats.isDirectory()) return { dir: resolved?.path ?? path, names: [] };
     let names = this.listings.get(resolved.path);
     if (!names) {
-      try {
-        names = readdirSync(this.host(resolved.path)).sort();
-      } catch {
-        names = [];
-      }
+      names = this.listOpened(resolved);
       this.listings.set(resolved.path, names);
     }
     return { dir: resolved.path, names };
   }
 
   private readonly listings = new Map<string, string[]>();
+
+  /**
+   * Lists the very directory `resolve` found: opened with O_NOFOLLOW, checked by inode, then read
+   * through the descriptor (/proc/self/fd/N), so a directory or link swapped in meanwhile is never
+   * listed. Without /proc the path is listed once the opened directory proved to be the resolved one.
+   */
+  private listOpened(resolved: Resolved): string[] {
+    let fd: number;
+    try {
+      fd = openSync(this.host(resolved.path), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch {
+      return [];
+    }
+    try {
+      const opened = fstatSync(fd);
+      if (opened.ino !== resolved.stats.ino || opened.dev !== resolved.stats.dev) {
+        this.note(new RootFsError('ECHANGED', resolved.path, 'changed while being listed'));
+        return [];
+      }
+      try {
+        return readdirSync(`/proc/self/fd/${fd}`).sort();
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return [];
+        return readdirSync(this.host(resolved.path)).sort(); // no /proc: the path, just checked
+      }
+    } catch {
+      return [];
+    } finally {
+      closeSync(fd);
+    }
+  }
 }

@@ -10,6 +10,8 @@ export interface VolumeFile {
   path: string;
   /** The driver's file on this machine (root + path inside the root). */
   source: string;
+  /** The same file's resolved path inside the root (`/usr/lib/…`): what `create` opens beneath the root. */
+  inside: string;
 }
 
 /** A relative symlink of the volume, in the same directory as its target. */
@@ -20,6 +22,8 @@ export interface VolumeLink {
 
 export interface VolumeLayout {
   version: string;
+  /** The driver root (as discovery resolved it). */
+  root: string;
   files: VolumeFile[];
   links: VolumeLink[];
   /** Entries left out, one line each (e.g. two different files with one name). */
@@ -50,7 +54,8 @@ export function planVolume(discovery: DriverDiscovery): VolumeLayout {
   // Every name taken in each directory, files and links alike, so that nothing collides.
   const taken = new Map<string, string>();
 
-  const addFile = (dir: string, name: string, source: string): boolean => {
+  const addFile = (dir: string, name: string, inside: string): boolean => {
+    const source = hostPath(discovery.root, inside);
     if (!isPlainName(name)) {
       skipped.push(`${source}: unusable file name '${name}'`);
       return false;
@@ -62,7 +67,7 @@ export function planVolume(discovery: DriverDiscovery): VolumeLayout {
       return false;
     }
     taken.set(path, source);
-    files.push({ path, source });
+    files.push({ path, source, inside });
     return true;
   };
   const addLink = (dir: string, name: string, target: string): void => {
@@ -74,12 +79,12 @@ export function planVolume(discovery: DriverDiscovery): VolumeLayout {
   };
 
   for (const binary of discovery.binaries) {
-    addFile('bin', binary.name, hostPath(discovery.root, binary.path));
+    addFile('bin', binary.name, binary.path);
   }
   // Files first, links after: a link never shadows a file that a later library brings.
   const libraryDir = (bits: number): string => (bits === 64 ? 'lib64' : 'lib');
   for (const library of discovery.libraries) {
-    addFile(libraryDir(library.bits), library.name, hostPath(discovery.root, library.path));
+    addFile(libraryDir(library.bits), library.name, library.path);
   }
   for (const library of discovery.libraries) {
     const dir = libraryDir(library.bits);
@@ -94,5 +99,5 @@ export function planVolume(discovery: DriverDiscovery): VolumeLayout {
 
   files.sort((a, b) => a.path.localeCompare(b.path));
   links.sort((a, b) => a.path.localeCompare(b.path));
-  return { version, files, links, skipped };
+  return { version, root: discovery.root, files, links, skipped };
 }

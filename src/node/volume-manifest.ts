@@ -2,7 +2,8 @@
 // every file (size, inode, how it was placed, the driver file it came from) and every link, so a
 // later run can tell a complete, current volume from a damaged or outdated one without trusting
 // the directory's mere existence (v1 did, and served broken volumes forever).
-import { lstat, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lstatOrNull, readSmallFile } from './volume-fs.js';
 import type { VolumeLayout } from './volume-layout.js';
@@ -127,17 +128,16 @@ export async function verifyVolume(versionDir: string, version: string, layout?:
   return { complete: true, manifest };
 }
 
-/** Describes a placed file for the manifest. */
-export async function describePlaced(path: string, source: string, method: PlacementMethod, placed: string): Promise<ManifestFile> {
-  const [info, sourceInfo] = await Promise.all([lstat(placed), lstat(source)]);
+/** Describes a placed file for the manifest, from the placed file's and the opened driver file's stat. */
+export function describePlaced(path: string, source: string, method: PlacementMethod, placed: Stats, sourceStats: Stats): ManifestFile {
   return {
     path,
     source,
     method,
-    size: info.size,
-    mode: info.mode & 0o7777,
-    ino: info.ino,
-    sourceIno: sourceInfo.ino,
-    sourceMtimeMs: sourceInfo.mtimeMs,
+    size: placed.size,
+    mode: placed.mode & 0o7777,
+    ino: placed.ino,
+    sourceIno: sourceStats.ino,
+    sourceMtimeMs: sourceStats.mtimeMs,
   };
 }

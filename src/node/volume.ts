@@ -2,11 +2,12 @@
 // Built in `.tmp-…` beside the final name and renamed into place, so a run killed at any
 // moment leaves either nothing or a complete volume under the final name; the manifest, written
 // last, lets the next run reuse a complete volume and rebuild anything else.
-import { mkdir, open, realpath, rename, rm, symlink, chmod, lstat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { mkdir, open, rename, rm, symlink, chmod } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DriverDiscovery } from './discovery-types.js';
 import { MANIFEST_NAME, describePlaced, manifestText, newManifest, verifyVolume, type ManifestFile } from './volume-manifest.js';
 import { placeFile, type PlacementMethod, type PlacementStrategy } from './volume-link.js';
+import { openRoot, openSource } from './volume-source.js';
 import { planVolume, type VolumeLayout } from './volume-layout.js';
 import {
   DEFAULT_VOLUMES_DIR,
@@ -75,40 +76,30 @@ async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<
   return results;
 }
 
-/** The driver's files must be regular files inside the root, whatever the root's links say. */
-async function checkSources(root: string, layout: VolumeLayout): Promise<void> {
-  const realRoot = await realpath(root);
-  const prefix = realRoot === sep ? sep : realRoot + sep;
-  await inParallel(layout.files, async (file) => {
-    let real: string;
-    try {
-      real = await realpath(file.source);
-    } catch (err) {
-      throw new Error(`${file.source}: ${(err as Error).message}`);
-    }
-    if (!real.startsWith(prefix)) throw new Error(`${file.source}: resolves to ${real}, outside the driver root ${realRoot}`);
-    if (!(await lstat(real)).isFile()) throw new Error(`${file.source}: is not a regular file`);
-  });
-}
-
 /** Fills `temp` (a fresh directory of ours) with the layout and writes the manifest last. */
 async function buildInto(temp: string, layout: VolumeLayout, strategy: PlacementStrategy): Promise<ManifestFile[]> {
   for (const sub of ['bin', 'lib', 'lib64']) await mkdir(join(temp, sub), { mode: 0o755 });
-  const placed = await inParallel(layout.files, async (file): Promise<ManifestFile> => {
-    const destination = join(temp, file.path);
-    let method: PlacementMethod;
-    try {
-      method = await placeFile(file.source, destination, strategy);
-    } catch (err) {
-      throw new Error(`${file.source}: cannot place into the volume: ${(err as Error).message}`);
-    }
-    if (method !== 'link') {
-      // Copied bytes must be on disk before the manifest vouches for them.
-      const handle = await open(destination, 'r');
-      await handle.sync().finally(() => handle.close());
-    }
-    return describePlaced(file.path, file.source, method, destination);
-  });
+  const root = await openRoot(layout.root);
+  let placed: ManifestFile[];
+  try {
+    placed = await inParallel(layout.files, async (file): Promise<ManifestFile> => {
+      const source = await openSource(root, file.inside, file.source);
+      try {
+        let result;
+        try {
+          result = await placeFile(source, join(temp, file.path), strategy, file.source);
+        } catch (err) {
+          const message = (err as Error).message;
+          throw new Error(message.startsWith(file.source) ? message : `${file.source}: cannot place into the volume: ${message}`);
+        }
+        return describePlaced(file.path, file.source, result.method, result.placed, source.stats);
+      } finally {
+        await source.close();
+      }
+    });
+  } finally {
+    await root.close();
+  }
   for (const link of layout.links) await symlink(link.target, join(temp, link.path));
   const manifest = newManifest(layout.version, placed, layout.links);
   const handle = await open(join(temp, MANIFEST_NAME), 'wx', 0o644);
@@ -145,7 +136,6 @@ export async function createDriverVolume(options: CreateVolumeOptions = {}): Pro
   const existing = await verifyVolume(final, version, layout);
   if (existing.complete) return result(false, existing.manifest.files);
 
-  await checkSources(discovery.root, layout);
   const temp = join(base, workName('tmp', version));
   await mkdir(temp, { mode: 0o700 });
   let placed: ManifestFile[];
