@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SkipReporter from './test/helpers/skip-reporter.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // The default report, plus the skip check: every skip listed with its reason; on CI a skip
+    // outside test/helpers/allowed-skips.ts fails the run.
+    reporters: ['default', new SkipReporter()],
   },
 });

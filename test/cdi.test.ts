@@ -15,8 +15,12 @@ import { defaultLinkerDir } from '../src/node/cdi-linker-dirs.js';
 import { RootFs } from '../src/node/rootfs.js';
 import { allMounts, discoveryFromBuiltRoot, expectedMounts, gpusByIndex, realInRoot } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { need } from './helpers/requirements.js';
 
-const hasPythonYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status === 0;
+/** python3-yaml is the independent YAML reader (scripts/ensure-test-deps.mjs installs it). */
+const noPythonYaml = spawnSync('python3', ['-c', 'import yaml'], { stdio: 'ignore' }).status !== 0 && 'needs python3-yaml, the independent YAML 1.1 reader';
+/** Why a root has no GPU device nodes (mknod refused), or false. */
+const noDevices = (built: DriverRoot): string | false => !built.devicesCreated && `no device nodes (mknod refused: ${built.devicesSkipReason})`;
 
 function expectValid(spec: CdiSpec): void {
   const { problems } = validateCdiSpec(spec);
@@ -37,11 +41,11 @@ describe('buildCdiSpec on a Debian 535 root', () => {
     expectValid(spec);
     expect(spec.cdiVersion).toBe('0.5.0');
     expect(spec.kind).toBe('nvidia.com/gpu');
-    expect(warnings).toEqual(built.devicesCreated ? [] : expect.any(Array));
   });
 
-  it('has one device per GPU by index (PCI order) and by UUID, plus all', () => {
-    if (!built.devicesCreated) return; // without mknod there are no GPU nodes (see devicesSkipReason)
+  it('has one device per GPU by index (PCI order) and by UUID, plus all, and no warning', (ctx) => {
+    need(ctx, noDevices(built));
+    expect(warnings).toEqual([]);
     const gpus = gpusByIndex(built);
     const names = spec.devices.map((d) => d.name);
     expect(names).toEqual([...gpus.flatMap((g, i) => [String(i), g.uuid]), 'all']);
@@ -56,8 +60,8 @@ describe('buildCdiSpec on a Debian 535 root', () => {
     expect(all.containerEdits.deviceNodes!.map((n) => n.path).sort()).toEqual(gpus.map((g) => `/dev/nvidia${g.minor}`).sort());
   });
 
-  it('gives every device the control nodes, not the MIG capability nodes', () => {
-    if (!built.devicesCreated) return;
+  it('gives every device the control nodes, not the MIG capability nodes', (ctx) => {
+    need(ctx, noDevices(built));
     const nodes = spec.containerEdits!.deviceNodes!;
     expect(nodes.map((n) => n.path).sort()).toEqual(['/dev/nvidia-modeset', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidiactl']);
     for (const node of nodes) expect(node.hostPath).toBe(built.root + node.path);
@@ -107,8 +111,8 @@ describe('buildCdiSpec on a Debian 535 root', () => {
     }
   });
 
-  it('writes YAML that a YAML 1.1 reader turns back into the same spec', () => {
-    if (!hasPythonYaml) return; // python3-yaml is the independent reader; absent here
+  it('writes YAML that a YAML 1.1 reader turns back into the same spec', (ctx) => {
+    need(ctx, noPythonYaml);
     const text = toYaml(spec);
     const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
     expect(JSON.parse(parsed)).toEqual(JSON.parse(JSON.stringify(spec)));
@@ -116,7 +120,8 @@ describe('buildCdiSpec on a Debian 535 root', () => {
 });
 
 describe('toYaml', () => {
-  it.skipIf(!hasPythonYaml)('round-trips strings a plain YAML scalar would change, read by an independent YAML 1.1 parser', () => {
+  it('round-trips strings a plain YAML scalar would change, read by an independent YAML 1.1 parser', (ctx) => {
+    need(ctx, noPythonYaml);
     const tricky = ['0', '1e3', '0x1f', 'yes', 'no', 'on', 'null', '~', '', ' lead', 'trail ', '- dash', 'a: b', '#hash', 'a #b', '"q"', "'s'",
       'back\\slash', 'new\nline', 'tab\t', '\u0000nul', '\u0085nel', '\u2028ls', '\u007fdel', 'é€😀', '[x]', '{y}', '*alias', '&anchor', '!tag', '%dir', '@at', '`tick`', '|', '>'];
     const doc = { cdiVersion: '0.5.0', list: tricky, nested: [{ a: tricky, b: [] }, []], empty: {}, n: 42, t: true, z: null, 'key with space': 'v', yes: 'k' };
@@ -133,8 +138,8 @@ describe('buildCdiSpec choices and refusals', () => {
   });
   afterAll(() => built?.cleanup());
 
-  it('leaves out a GPU without a node, keeping the other indexes', () => {
-    if (!built.devicesCreated) return;
+  it('leaves out a GPU without a node, keeping the other indexes', (ctx) => {
+    need(ctx, noDevices(built));
     const discovery = discoveryFromBuiltRoot(built);
     const first = gpusByIndex(built)[0]!;
     discovery.gpus = discovery.gpus.map((g) => (g.busId === first.busId ? { ...g, devicePath: null } : g));
@@ -146,8 +151,8 @@ describe('buildCdiSpec choices and refusals', () => {
     expect(spec.devices.at(-1)!.containerEdits.deviceNodes!.map((n) => n.path)).toContain(`/dev/nvidia${first.minor}`);
   });
 
-  it('lists a node once in all when two GPUs claim the same minor', () => {
-    if (!built.devicesCreated) return;
+  it('lists a node once in all when two GPUs claim the same minor', (ctx) => {
+    need(ctx, noDevices(built));
     const discovery = discoveryFromBuiltRoot(built);
     discovery.gpus = discovery.gpus.map((g) => ({ ...g, minor: 0, devicePath: '/dev/nvidia0' }));
     const { spec } = buildCdiSpec(discovery);
@@ -303,7 +308,8 @@ describe('nvidia-volume cdi', () => {
     expect(allMounts(forHost).map((m) => m.hostPath)).toEqual(allMounts(printed).map((m) => m.hostPath.slice(built.root.length)));
   });
 
-  it('writes YAML atomically, mode 0644, replacing the old file', async () => {
+  it('writes YAML atomically, mode 0644, replacing the old file', async (ctx) => {
+    need(ctx, noPythonYaml);
     const file = join(out, 'nvidia.yaml');
     await writeFile(file, 'old');
     const before = statSync(file).ino;
@@ -322,10 +328,8 @@ describe('nvidia-volume cdi', () => {
     await rm(join(out, 'etc'), { recursive: true });
     const text = readFileSync(file, 'utf8');
     expect(text).toMatch(/^cdiVersion: "0\.5\.0"\nkind: "example\.com\/gpu"\n/);
-    if (hasPythonYaml) {
-      const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
-      expectValid(JSON.parse(parsed) as CdiSpec);
-    }
+    const parsed = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: text, encoding: 'utf8' });
+    expectValid(JSON.parse(parsed) as CdiSpec);
   });
 
   it('refuses bad arguments with one line and a usage hint', () => {

@@ -1,7 +1,7 @@
 // The built `ldcache-dump` CLI as a real process, against the real ldconfig: byte-identical
 // output, exit codes 0/1/2, one-line errors with the byte offset, JSON forms that agree with
 // the text, filters, --root, and a quiet end when the reader closes the pipe.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { parseLdCache } from '../src/core/parse.js';
 import { LdCacheError } from '../src/core/errors.js';
 import { buildSharedObject, ldconfigPrint, ldconfigVersion, makeTempDir, runLdconfig, writeCacheWithLdconfig } from './helpers/so-builder.js';
 import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(repo, 'bin', 'ldcache-dump.cjs');
@@ -73,7 +74,7 @@ beforeAll(() => {
 
 afterAll(() => temp?.cleanup());
 
-describe.skipIf(reason)('ldcache-dump (built CLI, real process)', () => {
+describeNeeding('ldcache-dump (built CLI, real process)', reason, () => {
   it('prints the host cache byte for byte as ldconfig -p does', () => {
     const ours = dump();
     const theirs = runLdconfig(['-p']);

@@ -7,10 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheToJSON, entryToJSON, formatLdconfig, formatLdconfigBytes, LdCacheError, parseLdCache } from '../src/index.js';
 import { readLdCache } from '../src/node/read-cache.js';
 import { canBuildCaches, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { describeNeeding } from './helpers/requirements.js';
 
-const reason = canBuildCaches ? '' : 'needs gcc and ldconfig';
-
-describe.skipIf(!canBuildCaches)(`caches written by ldconfig ${reason}`, () => {
+describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and ldconfig', () => {
   let root: TempRoot;
   beforeAll(() => {
     root = makeRoot([

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheToJSON, createLdCacheParser, formatLdconfigBytes, LdCacheError, parseLdCache, parseLdCacheStream, type LdCache } from '../src/index.js';
 import { readLdCache, readLdCacheStream } from '../src/node/read-cache.js';
 import { canBuildCaches, makeRoot, type TempRoot } from './core-helpers.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 /** Everything observable about a cache, as plain data. */
 function snapshot(cache: LdCache): unknown {
@@ -30,7 +31,7 @@ function streamInChunks(bytes: Uint8Array, size: number, sizeHint?: number): LdC
   return parser.end();
 }
 
-describe.skipIf(!canBuildCaches)('streaming equals one-shot (needs gcc and ldconfig)', () => {
+describeNeeding('streaming equals one-shot', !canBuildCaches && 'needs gcc and ldconfig', () => {
   let root: TempRoot;
   const files: Record<string, Uint8Array> = {};
   beforeAll(() => {

@@ -9,6 +9,7 @@ import { discoverDriver, hostPath } from '../src/node/discover.js';
 import type { DriverDiscovery } from '../src/node/discovery-types.js';
 import { useWasmBinary } from '../src/core/wasm.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { need } from './helpers/requirements.js';
 
 const STRAYS = '470.256.02';
 let main: DriverRoot;
@@ -87,7 +88,7 @@ describe('a Debian 535 root with 470 strays', () => {
 
   it('reads GPUs from proc and device nodes with their majors', (context) => {
     expect(found.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor }))).toEqual(main.gpus);
-    if (!main.devicesCreated) return context.skip(`no device nodes: ${main.devicesSkipReason}`);
+    need(context, !main.devicesCreated && `no device nodes: ${main.devicesSkipReason}`);
     expect(found.gpus.map((g) => g.devicePath)).toEqual(main.gpus.map((g) => `/dev/nvidia${g.minor}`));
     expect(sorted(found.devices.map((d) => `${d.path} ${d.major}:${d.minor}`))).toEqual(sorted(main.devices.map((d) => `${d.path} ${d.major}:${d.minor}`)));
     const caps = found.devices.find((d) => d.path === '/dev/nvidia-caps/nvidia-cap1')!;
@@ -156,7 +157,7 @@ describe('other roots', () => {
 
   it('reports a device node whose major disagrees with /proc/devices', async (context) => {
     const built = await build({ i386: false, mesaLibGL: false, gpus: 1 });
-    if (!built.devicesCreated) return context.skip(`no device nodes: ${built.devicesSkipReason}`);
+    need(context, !built.devicesCreated && `no device nodes: ${built.devicesSkipReason}`);
     rmSync(hostPath(built.root, '/dev/nvidia-uvm'));
     execFileSync('mknod', [hostPath(built.root, '/dev/nvidia-uvm'), 'c', '10', '200']);
     writeFileSync(hostPath(built.root, '/dev/nvidia5'), 'not a device');

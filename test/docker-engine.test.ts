@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { dockerdSkipReason, IMAGE, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const nvidiaVolume = join(repo, 'bin/nvidia-volume.js');
@@ -18,9 +19,8 @@ const pluginName = `nvidia-docker-test-${process.pid}`;
 const pluginSocket = `/run/docker/plugins/${pluginName}.sock`;
 
 const skipReason = (await dockerdSkipReason()) ?? (existsSync(join(repo, 'dist/cli/nvidia-docker.js')) ? undefined : 'dist/ is not built (npm run build)');
-if (skipReason) console.warn(`docker-engine tests skipped: ${skipReason}`);
 
-describe.skipIf(skipReason !== undefined)('with a real Docker engine', () => {
+describeNeeding('with a real Docker engine', skipReason, () => {
   let dockerd: PrivateDockerd;
   let built: DriverRoot;
   let work: string;

@@ -13,6 +13,7 @@ import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
 import { chromiumSkipReason, chooseFiles as choose, launchChromium, openWatchedPage, renderedRows, type Browser, type Page, type PageWatch } from './helpers/chromium.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { buildSharedObject, canBuild, ldconfigPath, makeTempDir, writeCacheWithLdconfig, type LdconfigFormat } from './helpers/so-builder.js';
+import { describeNeeding, need } from './helpers/requirements.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pagePath = join(repo, 'dist', 'inspector.html');
@@ -29,7 +30,6 @@ const skipReason =
   chromiumSkipReason() ??
   (ldconfigPath() ? undefined : 'the real ldconfig is not installed') ??
   (existsSync(pagePath) ? undefined : `${pagePath} is missing (run npm run build)`);
-if (skipReason) console.warn(`inspector tests skipped: ${skipReason}`);
 
 interface PrintedEntry {
   name: string;
@@ -111,7 +111,7 @@ function foreignFixture(arch: string): string | { why: string } {
   return { why: (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop() ?? 'unknown' };
 }
 
-describe.skipIf(skipReason !== undefined)('browser inspector', () => {
+describeNeeding('browser inspector', skipReason, () => {
   const temp = makeTempDir('ldcache-inspector-');
   const root = join(temp.dir, 'root');
   const caches: Record<LdconfigFormat, string> = { new: '', compat: '', old: '' };
@@ -373,7 +373,7 @@ describe.skipIf(skipReason !== undefined)('browser inspector', () => {
     });
 
     it('shows each as that ldconfig -p printed it (s390x big-endian, ppc64el, i386; every layout)', async (context) => {
-      if (found.size === 0) context.skip(`no foreign fixtures: ${why}`);
+      need(context, found.size < FOREIGN_ARCHES.length && `missing foreign fixtures: ${why}`);
       await open();
       for (const [arch, dir] of found) {
         for (const format of ['new', 'compat', 'old'] as const) {

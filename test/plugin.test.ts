@@ -18,6 +18,7 @@ import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
 import { tree } from './helpers/fs-tree.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -271,7 +272,7 @@ describe('REST API', () => {
 
 
 
-describe.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/plugin.js')))('nvidia-volume plugin (built CLI, real discovery)', () => {
+describeNeeding('nvidia-volume plugin (built CLI, real discovery)', !existsSync(join(repo, 'dist/cli/nvidia-volume/plugin.js')) && 'dist/ is not built (npm run build)', () => {
   it('serves the socket and the REST API, and stops cleanly on SIGINT and SIGTERM', async () => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       const socket = join(work, `cli-${signal}.sock`);

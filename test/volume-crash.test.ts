@@ -7,9 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'bin/nvidia-volume.js');
@@ -28,7 +29,7 @@ function create(root: string, dir: string, copy: boolean, killAfterMs: number | 
   });
 }
 
-describe.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')))('create killed at random moments', () => {
+describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')) && 'dist/ is not built (npm run build)', () => {
   let built: DriverRoot;
   let work: string;
   beforeAll(async () => {

@@ -12,6 +12,7 @@ import type { DriverDiscovery } from '../src/node/discovery-types.js';
 import { driverInjection, findImage, injectBeforeImage, injectionArgs, selectableGpus, selectGpus } from '../src/node/docker-args.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const nvidiaDocker = join(repo, 'bin/nvidia-docker.js');
@@ -86,7 +87,7 @@ describe('GPU selection and injected arguments', () => {
   });
 });
 
-describe.skipIf(!distBuilt)('the nvidia-docker process', () => {
+describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (npm run build)', () => {
   let built: DriverRoot;
   let work: string;
   let fakeDocker: string;

@@ -345,7 +345,7 @@ async function buildHostFiles(built: DriverRoot, options: DriverRootOptions): Pr
 
   const gpuCount = options.gpus ?? 2;
   for (let i = 0; i < gpuCount; i++) {
-    const minor = i === 1 ? 2 : i; // minors need not follow the index
+    const minor = i === 1 ? 2 : i === 2 ? 1 : i; // minors need not follow the index (1 and 2 swapped)
     built.gpus.push({
       busId: BUS_IDS[i % BUS_IDS.length]!,
       model: 'NVIDIA A100-PCIE-40GB',
