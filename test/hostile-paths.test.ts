@@ -2,7 +2,7 @@
 // limit: each run must end quickly with exit 1 (or 2) and one clean line naming the file; a hang
 // is killed and fails the test. Directories under /proc/self/ are paths the kernel refuses with
 // ENOENT although the parent exists (Node's recursive mkdir spins forever on them).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const volumeCli = join(repo, 'bin', 'nvidia-volume.js');
@@ -48,7 +49,7 @@ export function expectCleanFailure(run: CliRun, prog: string, names: string | Re
   expect(run.stderr).not.toMatch(/\n\s+at |Error: |node:internal/);
 }
 
-describe.skipIf(!built && 'dist/ is not built (npm run build)')('directories that cannot be made (built nvidia-volume)', () => {
+describeNeeding('directories that cannot be made (built nvidia-volume)', !built && 'dist/ is not built (npm run build)', () => {
   let root: DriverRoot;
   let scratch: string;
   beforeAll(async () => {

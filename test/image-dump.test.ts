@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSharedObject, ldconfigPrint, runLdconfig, writeCacheWithLdconfig } from './helpers/so-builder.js';
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, type Podman } from './helpers/image-build.js';
 import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin', 'ldcache-dump.cjs');
-const ci = process.env.CI === 'true';
 const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-dump-'));
 const TAGS = ['img:l1', 'img:l2', 'img:l3', 'img:l4'] as const;
 
@@ -120,8 +120,7 @@ describe('the hand-built multi-image archive', () => {
 });
 
 const dockerReason = await dockerdSkipReason();
-if (dockerReason) console.warn(`image-dump: Docker part skipped: ${dockerReason}`);
-describe.skipIf(dockerReason !== undefined && !ci)('Docker 20.10 (private dockerd): docker load, docker save', () => {
+describeNeeding('Docker 20.10 (private dockerd): docker load, docker save', dockerReason, () => {
   let dockerd: PrivateDockerd;
   const expected = new Map<string, Buffer | null>();
   beforeAll(async () => {
@@ -160,7 +159,7 @@ describe.skipIf(dockerReason !== undefined && !ci)('Docker 20.10 (private docker
 });
 
 const podmanReason = podmanImageSkipReason();
-describe.skipIf(podmanReason !== undefined && !ci)('Podman: podman load, podman save (docker-archive, oci-archive, oci-dir)', () => {
+describeNeeding('Podman: podman load, podman save (docker-archive, oci-archive, oci-dir)', podmanReason, () => {
   let podman: Podman;
   const expected = new Map<string, Buffer | null>();
   beforeAll(() => {
