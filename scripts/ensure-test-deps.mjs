@@ -21,6 +21,9 @@ const needs = [
   ['qemu-s390x-static', 'qemu-user-static'],
   ['unshare', 'util-linux'],
   ['file', 'file'],
+  // Peak memory of a CLI run (hostile-paths tests) and binutils' readelf (ELF reader tests).
+  ['/usr/bin/time', 'time'],
+  ['readelf', 'binutils'],
   // An independent YAML reader for the CDI YAML round-trip tests.
   ["python3 -c 'import yaml'", 'python3-yaml'],
 ];

@@ -92,26 +92,14 @@ async function printVersion(): Promise<void> {
   process.stdout.write(`${PROG} ${pkg.version}\n`);
 }
 
-/** The host path of FILE inside ROOT, links resolved as chroot(2) would (ldconfig -r chroots). */
-async function pathInRoot(root: string, file: string): Promise<string> {
-  const { RootFs, RootFsError } = await import('../node/rootfs.js');
-  try {
-    const rootfs = new RootFs(root);
-    return rootfs.hostPath(rootfs.resolve(file).path);
-  } catch (err) {
-    if (err instanceof RootFsError) throw new CliError(`${root.replace(/\/+$/, '')}/${file.replace(/^\/+/, '')}: ${err.message.replace(/^.*?: /, '')}`);
-    throw err;
-  }
-}
-
 async function load(file: string | undefined, root: string | undefined): Promise<{ cache: LdCache; shown: string }> {
-  // As ldconfig: the header names FILE as given; with a root, FILE is resolved inside it.
+  // As ldconfig: the header names FILE as given; with a root, FILE is resolved inside it (as
+  // chroot would, ldconfig -r chroots) and must be a regular file there.
   const shown = file ?? DEFAULT_CACHE;
-  const path = root === undefined ? shown : await pathInRoot(root, shown);
   try {
-    return { cache: readLdCache(path), shown };
+    return { cache: readLdCache(root === undefined ? shown : { root, path: shown }), shown };
   } catch (err) {
-    if (err instanceof LdCacheError) throw new CliError(err.describe(path));
+    if (err instanceof LdCacheError) throw new CliError(err.describe());
     throw err;
   }
 }

@@ -12,6 +12,7 @@ export type LdCacheErrorCode =
   | 'OUT_OF_MEMORY' // wasm memory could not grow to hold the input and results
   | 'INTERNAL' // the wasm core itself failed (a bug, never bad input)
   | 'READ_FAILED' // the file could not be read (Node host only)
+  | 'TOO_LARGE' // the file is larger than any real cache (Node host only: MAX_CACHE_BYTES)
   | 'NOT_INITIALIZED'; // async init() is needed first (browsers)
 
 export class LdCacheError extends Error {
@@ -32,7 +33,7 @@ export class LdCacheError extends Error {
 
   /** One line for a CLI: `FILE: message (at byte N)`. */
   describe(file = this.file ?? '<input>'): string {
-    return `${file}: ${this.message}${this.code === 'READ_FAILED' || this.code === 'NOT_INITIALIZED' ? '' : ` (at byte ${this.offset})`}`;
+    return `${file}: ${this.message}${this.code === 'READ_FAILED' || this.code === 'TOO_LARGE' || this.code === 'NOT_INITIALIZED' ? '' : ` (at byte ${this.offset})`}`;
   }
 
   withFile(file: string): LdCacheError {

@@ -5,10 +5,10 @@ import { ABI_PAIRS, archFamily } from '../core/elf-arch.js';
 import { ElfError } from '../core/elf.js';
 import { LdCacheError } from '../core/errors.js';
 import { libraryCategory } from '../core/nvidia-libraries.js';
-import { parseLdCache } from '../core/parse.js';
 import type { LibraryCategory } from './discovery-types.js';
 import { readElfInRoot } from './elf-file.js';
 import { libraryDirs } from './library-dirs.js';
+import { readLdCacheInRoot } from './read-cache.js';
 import { RootFsError, type RootFs } from './rootfs.js';
 
 export const CACHE_PATH = '/etc/ld.so.cache';
@@ -45,18 +45,17 @@ interface CacheEntryLite {
 
 /** The cache's entries as plain objects (the parsed cache's bytes may be evicted by ELF reads). */
 function readCacheEntries(fs: RootFs, warnings: string[]): CacheEntryLite[] | null {
-  let bytes: Buffer;
   try {
-    bytes = fs.readFile(CACHE_PATH, 256 << 20);
-  } catch (err) {
-    if (err instanceof RootFsError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return null;
-    warnings.push(`${CACHE_PATH}: ${err instanceof RootFsError ? err.message.replace(`${CACHE_PATH}: `, '') : String(err)}; scanning library directories instead`);
-    return null;
-  }
-  try {
-    const cache = parseLdCache(bytes, { file: CACHE_PATH });
+    // A regular file only (a FIFO or device there is refused unopened), its magic checked before
+    // the rest is read, at most MAX_CACHE_BYTES.
+    const cache = readLdCacheInRoot(fs, CACHE_PATH);
     return cache.entries.map((e) => ({ name: e.name, path: e.path, arch: e.arch, bits: e.bits }));
   } catch (err) {
+    if (err instanceof RootFsError) {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+      warnings.push(`${CACHE_PATH}: ${err.message.replace(`${CACHE_PATH}: `, '')}; scanning library directories instead`);
+      return null;
+    }
     if (!(err instanceof LdCacheError)) throw err;
     warnings.push(`${err.describe(CACHE_PATH)}; scanning library directories instead`);
     return null;

@@ -11,7 +11,7 @@ export const MAX_LINK_HOPS = 40;
 /** Components walked in one lookup before giving up (link targets can add many). */
 const MAX_STEPS = 4096;
 
-export type RootFsErrorCode = 'ENOENT' | 'ENOTDIR' | 'ELOOP' | 'ENAMETOOLONG' | 'ECHANGED' | 'ENOTREG' | 'EIO';
+export type RootFsErrorCode = 'ENOENT' | 'ENOTDIR' | 'ELOOP' | 'ENAMETOOLONG' | 'ECHANGED' | 'ENOTREG' | 'EFBIG' | 'EIO';
 
 export class RootFsError extends Error {
   override readonly name = 'RootFsError';
@@ -195,21 +195,27 @@ export class RootFs {
     return { fd, resolved };
   }
 
-  /** Reads a whole (small) regular file inside the root; at most `limit` bytes. */
+  /**
+   * Reads a whole (small) regular file inside the root. A file of more than `limit` bytes is
+   * refused (EFBIG), never cut short: unread when stat says so, else (a /proc file says size 0)
+   * after `limit` + 1 bytes.
+   */
   readFile(path: string, limit = 1 << 20): Buffer {
     const { fd, resolved } = this.open(path);
     try {
+      const tooBig = (): RootFsError => new RootFsError('EFBIG', path, `${resolved.path} is larger than ${limit} bytes`);
+      if (resolved.stats.size > limit) throw tooBig();
       const chunks: Buffer[] = [];
       let total = 0;
       // Sized from stat (+1 to see the end at once); /proc files say 0 and come in pages.
       const step = resolved.stats.size > 0 ? resolved.stats.size + 1 : 4096;
       for (;;) {
-        const chunk = Buffer.allocUnsafe(Math.min(step, limit - total));
-        if (chunk.length === 0) break;
+        const chunk = Buffer.allocUnsafe(Math.min(step, limit + 1 - total));
         const n = readSync(fd, chunk, 0, chunk.length, null);
         if (n === 0) break;
         chunks.push(chunk.subarray(0, n));
         total += n;
+        if (total > limit) throw tooBig();
       }
       return Buffer.concat(chunks);
     } finally {
