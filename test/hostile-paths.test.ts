@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
-import { describeNeeding } from './helpers/requirements.js';
+import { describeNeeding, need } from './helpers/requirements.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const volumeCli = join(repo, 'bin', 'nvidia-volume.js');
@@ -108,7 +108,7 @@ describeNeeding('directories that cannot be made (built nvidia-volume)', !built 
   });
 });
 
-describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile cache files (built ldcache-dump)', () => {
+describeNeeding('hostile cache files (built ldcache-dump)', !built && 'dist/ is not built (npm run build)', () => {
   let scratch: string;
   let cache: string;
   beforeAll(async () => {
@@ -131,7 +131,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile cache f
     expectCleanFailure(run, 'ldcache-dump', `${root}/etc/ld.so.cache: /etc/ld.so.cache is not a regular file`);
   });
 
-  it.skipIf(!isRoot && 'mknod needs root')('--root whose etc/ld.so.cache is a character device (/dev/zero\'s numbers): refused unopened', () => {
+  it('--root whose etc/ld.so.cache is a character device (/dev/zero\'s numbers): refused unopened', (ctx) => {
+    need(ctx, !isRoot && 'mknod needs root');
     const root = join(scratch, 'chardev-root');
     mkdirSync(join(root, 'etc'), { recursive: true });
     execFileSync('mknod', [join(root, 'etc/ld.so.cache'), 'c', '1', '5']);
@@ -147,7 +148,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile cache f
     expect(r.stdout.split('\n')[0]).toMatch(/^\d+ libs found in cache `\/dev\/fd\/\d+'$/);
   });
 
-  it.skipIf(timeReason)('a 2 GiB file of zeros fails on its magic, unread: quick and small', () => {
+  it('a 2 GiB file of zeros fails on its magic, unread: quick and small', (ctx) => {
+    need(ctx, timeReason);
     const zeros = join(scratch, 'zeros.cache');
     sparseFile(zeros, 2 * GiB);
     const run = runMeasured(dumpCli, [zeros], scratch);
@@ -158,7 +160,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile cache f
   });
 
   for (const [what, size] of [['2.5 GiB', 2.5 * GiB], ['3.5 GiB', 3.5 * GiB], ['5 GiB', 5 * GiB]] as const) {
-    it.skipIf(timeReason)(`a ${what} file with a cache magic is refused by its size, unread, with the reason`, () => {
+    it(`a ${what} file with a cache magic is refused by its size, unread, with the reason`, (ctx) => {
+      need(ctx, timeReason);
       const huge = join(scratch, `huge-${size}.cache`);
       sparseFile(huge, size, readFileSync(cache));
       const run = runMeasured(dumpCli, [huge], scratch);
@@ -189,7 +192,7 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile cache f
   });
 });
 
-describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile files in a driver root (built nvidia-volume discover)', () => {
+describeNeeding('hostile files in a driver root (built nvidia-volume discover)', !built && 'dist/ is not built (npm run build)', () => {
   let root: DriverRoot;
   let scratch: string;
   beforeAll(async () => {
@@ -218,11 +221,12 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile files i
 
   const libcuda = (): string => root.libraries.find((l) => l.name.startsWith('libcuda.so.') && l.bits === 64)!.path;
 
-  for (const [what, make] of [
-    ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
-    ...(isRoot ? [['a character device with /dev/zero\'s numbers', (p: string) => execFileSync('mknod', [p, 'c', '1', '5'])] as const] : []),
+  for (const [what, make, missing] of [
+    ['a FIFO', (p: string) => execFileSync('mkfifo', [p]), undefined],
+    ['a character device with /dev/zero\'s numbers', (p: string) => execFileSync('mknod', [p, 'c', '1', '5']), !isRoot && 'mknod needs root'],
   ] as const) {
-    it(`libcuda's real file is ${what}: rejected as not a regular file, never opened`, () => {
+    it(`libcuda's real file is ${what}: rejected as not a regular file, never opened`, (ctx) => {
+      need(ctx, missing);
       const run = discoverWith(libcuda(), make);
       expect(run.signal, 'hung').toBeNull();
       expect(run.status, run.stderr).toBe(0);
@@ -231,7 +235,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile files i
       expect(run.doc!.libraries.map((l) => l.path)).not.toContain(libcuda());
     });
 
-    it(`etc/ld.so.cache is ${what}: a warning, and the library directories are scanned instead`, () => {
+    it(`etc/ld.so.cache is ${what}: a warning, and the library directories are scanned instead`, (ctx) => {
+      need(ctx, missing);
       const run = discoverWith('etc/ld.so.cache', make);
       expect(run.signal, 'hung').toBeNull();
       expect(run.status, run.stderr).toBe(0);
@@ -239,7 +244,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile files i
       expect(run.doc!.librarySource).toBe('directories');
     });
 
-    it(`proc/driver/nvidia/version is ${what}: the version comes from the library names`, () => {
+    it(`proc/driver/nvidia/version is ${what}: the version comes from the library names`, (ctx) => {
+      need(ctx, missing);
       const run = discoverWith('proc/driver/nvidia/version', make);
       expect(run.signal, 'hung').toBeNull();
       expect(run.status, run.stderr).toBe(0);
@@ -248,7 +254,8 @@ describe.skipIf(!built && 'dist/ is not built (npm run build)')('hostile files i
     });
   }
 
-  it.skipIf(timeReason)('libcuda grown to a 6 GiB sparse file: only its headers are read (quick, small), it stays selected', () => {
+  it('libcuda grown to a 6 GiB sparse file: only its headers are read (quick, small), it stays selected', (ctx) => {
+    need(ctx, timeReason);
     const real = join(root.root, libcuda());
     const original = readFileSync(real);
     const run = (() => {
