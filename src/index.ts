@@ -15,4 +15,5 @@ export { readElf, readElfFrom, ElfError, type ElfInfo, type ElfSource, type ElfE
 export { elfArch } from './core/elf-arch.js';
 export { validateCdiSpec, requiredCdiVersion, cdiKindError, cdiDeviceNameError, compareCdiVersions, formatCdiProblems, CDI_VERSIONS, type CdiProblem, type CdiValidation } from './core/cdi-validate.js';
 export { toYaml } from './core/cdi-yaml.js';
+export { parseYaml, YamlError } from './core/yaml-read.js';
 export type { CdiSpec, CdiDevice, CdiContainerEdits, CdiDeviceNode, CdiMount, CdiHook } from './core/cdi-types.js';

@@ -33,9 +33,10 @@ describeNeeding('CDI spec in Docker Engine 26 (real engine)', skipReason, () => 
     specDir = await mkdtemp(join(tmpdir(), 'cdi-docker26-'));
     built = await buildDriverRoot({ gpus: 2 });
     if (!built.devicesCreated) throw new Error(`mknod refused as root: ${built.devicesSkipReason}`);
-    // The operator's command, written where the daemon's cdi-spec-dirs points.
-    execFileSync(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'cdi', '--root', built.root, '--output', join(specDir, 'nvidia.yaml')]);
     docker = await startDocker26({ cdiSpecDirs: [specDir] });
+    // The operator's command, written where cdi-spec-dirs points after the daemon started: Docker
+    // reads the spec directories again for each run, so a refreshed spec needs no restart.
+    execFileSync(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'cdi', '--root', built.root, '--output', join(specDir, 'nvidia.yaml')]);
   });
   afterAll(async () => {
     await docker?.stop();

@@ -52,4 +52,5 @@ export function formatCdiSpec(spec: CdiSpec, format: CdiFormat = 'json'): string
 
 export { buildCdiSpec, assertValidCdiSpec, CdiSpecError, DEFAULT_CDI_KIND } from './cdi-build.js';
 export { validateCdiSpec, requiredCdiVersion } from '../core/cdi-validate.js';
-export { writeSpecFile } from './cdi-write.js';
+export { writeSpecFile, writeSpecFileIfChanged } from './cdi-write.js';
+export { DEFAULT_CDI_SPEC_DIRS, listCdiDevices, readCdiSpecFile, parseCdiSpecText, CdiReadError, type ListedCdiDevices } from './cdi-read.js';

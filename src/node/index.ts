@@ -12,5 +12,7 @@ export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
 export { driverInjection, injectionArgs, injectBeforeImage, findImage, selectGpus, selectableGpus, DEFAULT_PLUGIN_NAME, type DockerInjection, type InjectionOptions, type SelectableGpu } from './docker-args.js';
 export { DriverVolumePlugin, versionOfVolume, type PluginOptions, type PluginReply } from './plugin-handlers.js';
 export { generateCdiSpec, formatCdiSpec, type CdiFormat, type GenerateCdiOptions, type GeneratedCdiSpec } from './cdi.js';
+export { writeSpecFile, writeSpecFileIfChanged } from './cdi-write.js';
+export { DEFAULT_CDI_SPEC_DIRS, listCdiDevices, readCdiSpecFile, parseCdiSpecText, CdiReadError, type ListedCdiDevices } from './cdi-read.js';
 export { buildCdiSpec, assertValidCdiSpec, CdiSpecError, DEFAULT_CDI_KIND, type BuildCdiOptions, type BuiltCdiSpec } from './cdi-build.js';
 export * from '../index.js';

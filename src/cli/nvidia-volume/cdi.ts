@@ -1,12 +1,16 @@
 // `nvidia-volume cdi`: writes a Container Device Interface spec for the driver under --root.
 import { resolve } from 'node:path';
-import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeSpecFile, type CdiFormat } from '../../node/cdi.js';
+import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeSpecFileIfChanged, type CdiFormat } from '../../node/cdi.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 
 const usage = `Usage: nvidia-volume cdi [OPTIONS]
+       nvidia-volume cdi list [--spec-dir DIR]...
+       nvidia-volume cdi validate FILE...
 
 Write a CDI spec (for Podman, Docker 25+, containerd, CRI-O) for the NVIDIA driver under ROOT:
-one device per GPU by index and by UUID, plus 'all'.
+one device per GPU by index and by UUID, plus 'all'. With --output, a file whose content would
+not change is left as it is (same inode and mtime), so running it again is cheap and engines see
+no change. 'list' prints the devices the installed specs define; 'validate' checks spec files.
 
 Options:
   --root DIR            driver root (default /)
@@ -30,7 +34,14 @@ function pickFormat(format: string | undefined, output: string | undefined): Cdi
   return (format as CdiFormat | undefined) ?? fromName ?? 'json';
 }
 
+const subcommands: Record<string, () => Promise<{ run(args: string[]): Promise<number> }>> = {
+  list: () => import('./cdi-list.js'),
+  validate: () => import('./cdi-validate.js'),
+};
+
 export async function run(args: string[]): Promise<number> {
+  const sub = args[0];
+  if (sub !== undefined && Object.hasOwn(subcommands, sub)) return (await subcommands[sub]!()).run(args.slice(1));
   const { values } = parseCliArgs({
     args,
     options: {
@@ -67,7 +78,7 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`nvidia-volume cdi: warning: engines read only *.json and *.yaml files from their spec directories\n`);
   }
   try {
-    await writeSpecFile(values.output, text);
+    await writeSpecFileIfChanged(values.output, text);
   } catch (err) {
     // Node's message names the temp file; the user knows only the target.
     throw new CliError(`cannot write ${values.output}: ${(err as Error).message.split(',')[0]}`);
