@@ -134,8 +134,17 @@ describeNeeding('with a real Docker engine', skipReason, () => {
     const byUuid = await wrapper(['container', 'run', '--rm', '--network=none', IMAGE, 'ls', '/dev'], { NV_GPU: built.gpus[0]!.uuid });
     expect(byUuid.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))).toEqual([`nvidia${built.gpus[0]!.minor}`]);
 
+    // As nvidia-container-runtime reads it: -e in the command; none = the driver without GPUs.
+    // And after `--` (the options go before it: docker would take them for the image).
+    const fromEnv = await wrapper(['run', '--rm', '-e', 'NVIDIA_VISIBLE_DEVICES=1', '--network', 'none', '--', IMAGE, 'ls', '/dev']);
+    expect([fromEnv.code, fromEnv.stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l))]).toEqual([0, [`nvidia${second.minor}`]]);
+    const none = await wrapper(['run', '--rm', '--network', 'none', IMAGE, 'sh', '-c', script], { NVIDIA_VISIBLE_DEVICES: 'none' });
+    expect(none.code).toBe(0);
+    expect(none.stdout.split('\n').filter((l) => l.startsWith('nvidia')).sort()).toEqual(['nvidia-modeset', 'nvidia-uvm', 'nvidia-uvm-tools', 'nvidiactl']);
+    expect(none.stdout).toContain('/usr/local/nvidia/lib64/libcuda.so.1');
+
     const invalid = await wrapper(['run', '--rm', IMAGE, 'true'], { NV_GPU: '0,7' });
-    expect([invalid.code, invalid.stderr.trim()]).toEqual([1, 'nvidia-docker: invalid device: 7']);
+    expect([invalid.code, invalid.stderr.trim()]).toEqual([1, `nvidia-docker: NV_GPU: unknown GPU '7' (valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void)`]);
   });
 
   it('passes other commands through and ends with docker exit code', async () => {

@@ -211,9 +211,9 @@ describe('plugin lifecycle', () => {
   it('starts without a driver, serves what is on disk, and says why Create fails', async () => {
     const dir = join(work, 'nodriver');
     const plugin = await DriverVolumePlugin.open({ name: 'no-driver', dir, discover: async () => { throw new Error('/empty: no NVIDIA driver found'); } });
-    expect(plugin.startupNotes()).toContain('driver discovery failed: /empty: no NVIDIA driver found');
+    expect(plugin.startupNotes()).toContain('no NVIDIA driver found in /: /empty: no NVIDIA driver found');
     expect((await plugin.handle('/VolumeDriver.Create', `{"Name":"${name()}"}\n`)).body.Err).toBe(
-      `cannot create ${name()}: no NVIDIA driver found (/empty: no NVIDIA driver found)`,
+      `cannot create ${name()}: no NVIDIA driver found in /: /empty: no NVIDIA driver found`,
     );
     expect((await plugin.handle('/VolumeDriver.Mount', `{"Name":"${name()}","ID":"a"}\n`)).body.Err).toBe(`no such volume: ${name()}`);
     expect((await plugin.handle('/VolumeDriver.List', '{}\n')).body).toEqual({ Volumes: [], Err: '' });
@@ -260,7 +260,7 @@ describe('REST API', () => {
       expect(json.Devices.at(-1)).toBe(`${built.root}/dev/nvidia${built.gpus[0]!.minor}:/dev/nvidia${built.gpus[0]!.minor}`);
 
       const invalid = await fetch(`${base}/v1.0/docker/cli?dev=7`);
-      expect([invalid.status, (await invalid.text()).trim()]).toEqual([400, 'invalid device: 7']);
+      expect([invalid.status, (await invalid.text()).trim()]).toEqual([400, `dev: unknown GPU '7' (valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void)`]);
       expect((await fetch(`${base}/docker/cli?vol=other`)).status).toBe(400);
       expect((await fetch(`${base}/v1.0/gpu/info`, { method: 'POST' })).status).toBe(405);
       expect((await fetch(`${base}/v1.0/nothing`)).status).toBe(404);

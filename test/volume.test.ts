@@ -285,7 +285,7 @@ describeNeeding('nvidia-volume create/list/remove (built CLI, real discovery)', 
     expect((await cli(['list', '--dir', nowhere])).stdout).toBe('NAME  STATE  FILES  MOUNTS  PATH\n');
     expect(existsSync(nowhere)).toBe(false); // listing creates nothing
     const again = await cli(['remove', '--dir', dir, built.version]);
-    expect([again.code, again.stderr]).toEqual([1, `nvidia-volume: no volume ${name}\n`]);
+    expect([again.code, again.stderr]).toEqual([1, `nvidia-volume: no volume ${name} in ${join(dir, 'nvidia_driver')}\n`]);
     const hostile = await cli(['remove', '--dir', dir, '../../etc']);
     expect([hostile.code, hostile.stderr]).toEqual([1, "nvidia-volume: invalid volume version '../../etc': expected digits and dots\n"]);
   });

@@ -29,7 +29,9 @@ describe('findImage / injectBeforeImage', () => {
     [['run', '-p80:80', '-d', 'img'], ['run', '-p80:80', '-d', '<INJECTED>', 'img']],
     [['run', '--sig-proxy=false', '--init', '--privileged', '-P', 'img'], ['run', '--sig-proxy=false', '--init', '--privileged', '-P', '<INJECTED>', 'img']],
     [['run', '-u', '1000', '-w', '/tmp', '-h', 'host', 'img', 'ls', '-l'], ['run', '-u', '1000', '-w', '/tmp', '-h', 'host', '<INJECTED>', 'img', 'ls', '-l']],
-    [['run', '--', 'img', '--rm'], ['run', '--', '<INJECTED>', 'img', '--rm']],
+    // After `--` docker takes every word for the image and its command: the options go before it.
+    [['run', '--', 'img', '--rm'], ['run', '<INJECTED>', '--', 'img', '--rm']],
+    [['run', '--rm', '-e', 'A=1', '--', 'img'], ['run', '--rm', '-e', 'A=1', '<INJECTED>', '--', 'img']],
     [['container', 'run', '--rm', 'img'], ['container', 'run', '--rm', '<INJECTED>', 'img']],
     [['container', 'create', 'img'], ['container', 'create', '<INJECTED>', 'img']],
     [['-H', 'tcp://x:2375', '--context', 'c', '--tlsverify', '-D', 'run', 'img'], ['-H', 'tcp://x:2375', '--context', 'c', '--tlsverify', '-D', 'run', '<INJECTED>', 'img']],
@@ -68,11 +70,20 @@ describe('GPU selection and injected arguments', () => {
     expect(selectGpus(gpus, '2, 0')).toEqual([gpus[2], gpus[0]]);
     expect(selectGpus(gpus, `1 ${built.gpus[1]!.uuid}`)).toEqual([gpus[1]]);
     expect(selectGpus(gpus, built.gpus[2]!.uuid)).toEqual([gpus[2]]);
-    expect(() => selectGpus(gpus, built.gpus[2]!.uuid.slice(0, 20))).toThrow(`invalid device: ${built.gpus[2]!.uuid.slice(0, 20)} (matches 3 GPUs)`);
-    expect(() => selectGpus(gpus, '3')).toThrow('invalid device: 3');
-    expect(() => selectGpus(gpus, 'GPU-ffff')).toThrow('invalid device: GPU-ffff');
-    expect(() => selectGpus(gpus, 'nvidia0')).toThrow('invalid device: nvidia0');
-    expect(() => selectGpus(gpus, '-1')).toThrow('invalid device: -1');
+    const prefix = built.gpus[2]!.uuid.slice(0, 20);
+    expect(() => selectGpus(gpus, prefix)).toThrow(`NV_GPU: '${prefix}' matches 3 GPUs (0, 1, 2); give more of the UUID`);
+    const valid = `valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void`;
+    expect(() => selectGpus(gpus, '3')).toThrow(`NV_GPU: unknown GPU '3' (${valid})`);
+    expect(() => selectGpus(gpus, 'GPU-ffff')).toThrow(`NV_GPU: unknown GPU 'GPU-ffff' (${valid})`);
+    expect(() => selectGpus(gpus, 'nvidia0')).toThrow(`NV_GPU: unknown GPU 'nvidia0'`);
+    expect(() => selectGpus(gpus, '-1')).toThrow(`NV_GPU: unknown GPU '-1'`);
+    expect(() => selectGpus(gpus, 'MIG-0a1b')).toThrow(`NV_GPU: 'MIG-0a1b' is a MIG device, which is not supported`);
+    // The words, upper case UUIDs, and bus ids with or without the domain (nvidia-smi prints 8 digits).
+    expect(selectGpus(gpus, 'all')).toEqual(gpus);
+    expect(selectGpus(gpus, 'none')).toEqual([]);
+    expect(selectGpus(gpus, built.gpus[1]!.uuid.toUpperCase())).toEqual([gpus[1]]);
+    expect(selectGpus(gpus, `0000${built.gpus[2]!.busId.toUpperCase()}`)).toEqual([gpus[2]]);
+    expect(selectGpus(gpus, built.gpus[0]!.busId.slice(built.gpus[0]!.busId.indexOf(':') + 1))).toEqual([gpus[0]]);
   });
 
   it('passes control nodes first, then GPUs, each as ROOT/dev/X:/dev/X, then the volume', () => {
@@ -140,12 +151,96 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
 
   it('fails with one line for an unknown GPU or a root without a driver, running no docker', async () => {
     const bad = await wrapper(['--root', built.root, 'run', 'img'], { NV_GPU: '5' });
-    expect([bad.code, bad.stdout, bad.stderr]).toEqual([1, '', 'nvidia-docker: invalid device: 5\n']);
+    const valid = `valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void`;
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([1, '', `nvidia-docker: NV_GPU: unknown GPU '5' (${valid})\n`]);
     const empty = await mkdtemp(join(work, 'empty-root-'));
     const none = await wrapper(['--root', empty, 'create', 'img']);
     expect(none.code).toBe(1);
     expect(none.stdout).toBe('');
     expect(none.stderr.split('\n').filter(Boolean)).toHaveLength(1);
     expect(none.stderr).toContain(empty);
+  });
+
+  /** The --device values docker received, and whether the volume was passed. */
+  const injected = (stdout: string): { devices: string[]; volume: boolean; argv: string[] } => {
+    const argv = stdout.trim().split('\n').slice(0, -1); // the last line is DOCKER_HOST
+    return {
+      devices: argv.filter((a) => a.startsWith('--device=')).map((a) => a.slice('--device='.length).split(':')[1]!),
+      volume: argv.includes(`--volume=nvidia_driver_${built.version}:/usr/local/nvidia:ro`),
+      argv,
+    };
+  };
+  const control = () => (built.devicesCreated ? ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset'] : []);
+  const gpuNode = (i: number) => `/dev/nvidia${built.gpus[i]!.minor}`;
+
+  it('selects GPUs as NV_GPU and NVIDIA_VISIBLE_DEVICES are typed: all, none, void, empty, lists, -e', async () => {
+    const all = [...control(), ...built.gpus.map((_, i) => gpuNode(i))];
+    const cases: Array<[string, NodeJS.ProcessEnv, string[], string[] | 'unchanged']> = [
+      ['nothing set', {}, [], all],
+      ['NV_GPU=all', { NV_GPU: 'all' }, [], all],
+      ['NV_GPU=1', { NV_GPU: '1' }, [], [...control(), gpuNode(1)]],
+      ['NVIDIA_VISIBLE_DEVICES=all', { NVIDIA_VISIBLE_DEVICES: 'all' }, [], all],
+      ['NVIDIA_VISIBLE_DEVICES=none: the driver, no GPU', { NVIDIA_VISIBLE_DEVICES: 'none' }, [], control()],
+      ['NVIDIA_VISIBLE_DEVICES=void: nothing', { NVIDIA_VISIBLE_DEVICES: 'void' }, [], 'unchanged'],
+      ['NVIDIA_VISIBLE_DEVICES empty: nothing, as the runtime', { NVIDIA_VISIBLE_DEVICES: '' }, [], 'unchanged'],
+      ['NVIDIA_VISIBLE_DEVICES=" 1 , UUID"', { NVIDIA_VISIBLE_DEVICES: ` 1 , ${built.gpus[0]!.uuid}` }, [], [...control(), gpuNode(1), gpuNode(0)]],
+      ['-e NVIDIA_VISIBLE_DEVICES=1 on the command line', {}, ['-e', 'NVIDIA_VISIBLE_DEVICES=1'], [...control(), gpuNode(1)]],
+      ['--env=NVIDIA_VISIBLE_DEVICES=void beats the environment', { NVIDIA_VISIBLE_DEVICES: '0' }, ['--env=NVIDIA_VISIBLE_DEVICES=void'], 'unchanged'],
+      ['-e NVIDIA_VISIBLE_DEVICES passes the environment\'s', { NVIDIA_VISIBLE_DEVICES: 'none' }, ['-e', 'NVIDIA_VISIBLE_DEVICES'], control()],
+      ['NV_GPU beats -e', { NV_GPU: '0' }, ['-e', 'NVIDIA_VISIBLE_DEVICES=1'], [...control(), gpuNode(0)]],
+    ];
+    for (const [what, env, runOptions, expected] of cases) {
+      const argv = ['run', '--rm', ...runOptions, 'img', 'true'];
+      const result = await wrapper(['--root', built.root, ...argv], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env });
+      expect([what, result.code, result.stderr]).toEqual([what, 0, '']);
+      const got = injected(result.stdout);
+      if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
+      else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
+    }
+  });
+
+  it('with void, runs docker unchanged even where there is no driver', async () => {
+    const empty = await mkdtemp(join(work, 'void-root-'));
+    const result = await wrapper(['--root', empty, 'run', 'img'], { NVIDIA_VISIBLE_DEVICES: 'void', NV_GPU: undefined });
+    expect([result.code, result.stdout, result.stderr]).toEqual([0, 'run\nimg\nDOCKER_HOST=unix:///x.sock\n', '']);
+    const unknown = await wrapper(['--root', built.root, 'run', '-e', 'NVIDIA_VISIBLE_DEVICES=GPU-0000', 'img'], { NV_GPU: undefined });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(`nvidia-docker: NVIDIA_VISIBLE_DEVICES (-e): unknown GPU 'GPU-0000' (valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void)\n`);
+  });
+
+  it('puts the driver arguments before a -- that ends the options', async () => {
+    const result = await wrapper(['--root', built.root, 'run', '--rm', '--', 'img', '--rm']);
+    const argv = injected(result.stdout).argv;
+    expect(argv.slice(-3)).toEqual(['--', 'img', '--rm']);
+    expect(argv[argv.length - 4]).toBe(`--volume=nvidia_driver_${built.version}:/usr/local/nvidia:ro`);
+    expect(argv.indexOf('--')).toBe(argv.length - 3);
+  });
+});
+
+describe.skipIf(!distBuilt)('nvidia-volume docker-args GPU selection', () => {
+  let built: DriverRoot;
+  beforeAll(async () => {
+    built = await buildDriverRoot({ i386: false, binaries: false, firmware: false });
+  });
+  afterAll(() => built?.cleanup());
+  const cli = (env: NodeJS.ProcessEnv, root = built.root) =>
+    runCommand(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'docker-args', '--root', root, '--json'], { env: { ...process.env, NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env } });
+
+  it('reads NV_GPU and NVIDIA_VISIBLE_DEVICES as nvidia-docker does', async () => {
+    const devices = async (env: NodeJS.ProcessEnv) => (JSON.parse((await cli(env)).stdout) as { Devices: string[] }).Devices.map((d) => d.split(':')[1]);
+    const gpuNodes = built.gpus.map((g) => `/dev/nvidia${g.minor}`);
+    expect((await devices({ NV_GPU: 'all' })).filter((d) => gpuNodes.includes(d!))).toEqual(gpuNodes);
+    expect((await devices({ NVIDIA_VISIBLE_DEVICES: 'none' })).filter((d) => gpuNodes.includes(d!))).toEqual([]);
+    expect((await devices({ NVIDIA_VISIBLE_DEVICES: built.gpus[1]!.busId })).filter((d) => gpuNodes.includes(d!))).toEqual([gpuNodes[1]]);
+    const empty = await mkdtemp(join(tmpdir(), 'docker-args-void-'));
+    try {
+      expect(await cli({ NVIDIA_VISIBLE_DEVICES: 'void' }, empty)).toEqual({ code: 0, stdout: '{"VolumeDriver":"","Volumes":[],"Devices":[]}\n', stderr: '' });
+      const text = await runCommand(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'docker-args', '--root', empty], { env: { ...process.env, NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: '' } });
+      expect(text).toEqual({ code: 0, stdout: '\n', stderr: '' });
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+    const unknown = await cli({ NV_GPU: '9' });
+    expect([unknown.code, unknown.stderr]).toEqual([1, `nvidia-volume: NV_GPU: unknown GPU '9' (valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void)\n`]);
   });
 });

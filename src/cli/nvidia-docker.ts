@@ -6,7 +6,17 @@
 // wrapper ends as docker ended: same exit code, or the same signal.
 import { spawn } from 'node:child_process';
 import { CliError, runCli, UsageError } from './run-cli.js';
-import { DEFAULT_PLUGIN_NAME, driverInjection, findImage, injectBeforeImage, injectionArgs } from '../node/docker-args.js';
+import {
+  containerVisibleDevices,
+  DEFAULT_PLUGIN_NAME,
+  driverInjection,
+  findImage,
+  gpuRequestFromEnv,
+  injectBeforeImage,
+  injectionArgs,
+  parseVisibleDevices,
+  type GpuRequest,
+} from '../node/docker-args.js';
 import { discoverDriver } from '../node/discover.js';
 
 const help = `Usage: nvidia-docker [--root DIR] [--plugin-name NAME] DOCKER-COMMAND [ARGS...]
@@ -15,8 +25,17 @@ Runs docker. For 'run' and 'create' it adds, before the image name, --device for
 control nodes and GPUs and the driver volume (--volume-driver=NAME
 --volume=nvidia_driver_<version>:/usr/local/nvidia:ro).
 
+GPUs (the first that is set wins):
+  NV_GPU=IDS                       ids separated by commas or spaces, or all, none, void
+  run -e NVIDIA_VISIBLE_DEVICES=IDS  as nvidia-container-runtime reads it: comma-separated
+                                   ids, or all, none (the driver, no GPU), void or empty
+                                   (nothing injected: docker runs unchanged)
+  NVIDIA_VISIBLE_DEVICES=IDS       the same, from the environment
+  (none of them)                   every GPU
+  An id is an index (0, 1, … in PCI bus order), a UUID or its prefix (GPU-4cf8…), or a
+  PCI bus id (0000:3b:00.0).
+
 Environment:
-  NV_GPU      GPUs to pass: indexes or UUID prefixes, separated by commas or spaces (default: all)
   NV_DOCKER   the docker command (default: docker)
 
 Options (before the docker command):
@@ -73,6 +92,14 @@ function runDocker(command: string[], args: string[]): Promise<number> {
   });
 }
 
+/** NV_GPU first, then the container's -e NVIDIA_VISIBLE_DEVICES, then the environment's. */
+function gpuRequest(fromCommandLine: string | undefined): GpuRequest {
+  if ((process.env.NV_GPU ?? '').trim() === '' && fromCommandLine !== undefined) {
+    return parseVisibleDevices(fromCommandLine, 'NVIDIA_VISIBLE_DEVICES (-e)');
+  }
+  return gpuRequestFromEnv(process.env);
+}
+
 runCli('nvidia-docker', async () => {
   const argv = process.argv.slice(2);
   if (argv[0] === '--help' && argv.length === 1) {
@@ -82,8 +109,11 @@ runCli('nvidia-docker', async () => {
   const { root, pluginName, rest } = wrapperOptions(argv);
   const docker = (process.env.NV_DOCKER ?? '').trim().split(/\s+/).filter(Boolean);
   const command = docker.length > 0 ? docker : ['docker'];
-  if (findImage(rest) === null) return runDocker(command, rest);
+  const found = findImage(rest);
+  if (found === null) return runDocker(command, rest);
+  const request = gpuRequest(containerVisibleDevices(found, process.env));
+  if (request.kind === 'void') return runDocker(command, rest);
   const discovery = await discoverDriver({ root });
-  const injected = injectionArgs(driverInjection(discovery, { gpus: process.env.NV_GPU, pluginName }));
+  const injected = injectionArgs(driverInjection(discovery, { gpus: request, pluginName }));
   return runDocker(command, injectBeforeImage(rest, injected));
 });

@@ -1,5 +1,6 @@
 // What every CLI shares: one-line errors, no stack traces, quiet exit on a closed pipe.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { closest } from './suggest.js';
 
 /** A failure the user caused or can fix: printed as `prog: message`, exit `code`. */
 export class CliError extends Error {
@@ -8,23 +9,64 @@ export class CliError extends Error {
   }
 }
 
-/** Usage errors exit 2. */
+/** Usage errors exit 2; `hint: false` when the line already says all (no "Try --help" line). */
 export class UsageError extends CliError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly hint = true,
+  ) {
     super(message, 2);
   }
 }
 
+/** `unknown X 'given'` with the closest known word, else the list of known ones: one line. */
+export function unknownWord(what: string, given: string, known: readonly string[]): UsageError {
+  const near = closest(given, known);
+  return new UsageError(`unknown ${what} '${given}' (${near !== null ? `did you mean '${near}'?` : `known: ${known.join(', ')}`})`, false);
+}
+
+/** The first option of argv that the config does not know, as typed (`--rot`, `-x`). */
+function firstUnknownOption(config: ParseArgsConfig): string | null {
+  const { tokens } = parseArgs({ ...config, strict: false, tokens: true });
+  const options = config.options ?? {};
+  for (const token of tokens) {
+    if (token.kind === 'option' && !Object.hasOwn(options, token.name)) return token.rawName;
+  }
+  return null;
+}
+
+/** Every option of a config as typed: `--root`, `-h`, … */
+function knownOptions(config: ParseArgsConfig): string[] {
+  const names: string[] = [];
+  for (const [name, option] of Object.entries(config.options ?? {})) {
+    names.push(`--${name}`);
+    if (option.short !== undefined) names.push(`-${option.short}`);
+  }
+  return names;
+}
+
 /**
- * Parses argv strictly (`parseArgs` with strict: true); unknown options and missing values
- * become a UsageError. Example: `parseCliArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true })`.
+ * Parses argv strictly (`parseArgs` with strict: true). An unknown option becomes one line with
+ * the closest known option; a missing or empty value (`--root ""`, which would otherwise mean
+ * the current directory) a UsageError. Example:
+ * `parseCliArgs({ args, options: { json: { type: 'boolean' } }, allowPositionals: true })`.
  */
 export function parseCliArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  let parsed: ReturnType<typeof parseArgs<T>>;
   try {
-    return parseArgs<T>({ strict: true, ...config });
+    parsed = parseArgs<T>({ strict: true, ...config });
   } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
+    if ((err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const unknown = firstUnknownOption(config);
+      if (unknown !== null) throw unknownWord('option', unknown, knownOptions(config));
+    }
+    throw new UsageError((err as Error).message.split('\n')[0]!);
   }
+  for (const [name, value] of Object.entries(parsed.values as Record<string, unknown>)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => v === '')) throw new UsageError(`option '--${name}' needs a non-empty value`);
+  }
+  return parsed;
 }
 
 /** Writes to stdout; resolves once flushed. */
@@ -47,7 +89,7 @@ export function runCli(prog: string, main: () => Promise<number | void> | number
     const code = err instanceof CliError ? err.exitCode : 1;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${prog}: ${message.split('\n')[0]}\n`);
-    if (code === 2) process.stderr.write(`Try '${prog} --help' for more information.\n`);
+    if (code === 2 && !(err instanceof UsageError && !err.hint)) process.stderr.write(`Try '${prog} --help' for more information.\n`);
     process.exitCode = code;
   };
   try {

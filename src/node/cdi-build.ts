@@ -10,6 +10,7 @@
 import type { CdiContainerEdits, CdiDevice, CdiDeviceNode, CdiMount, CdiSpec } from '../core/cdi-types.js';
 import { cdiDeviceNameError, cdiKindError, compareCdiVersions, formatCdiProblems, isKnownCdiVersion, validateCdiSpec } from '../core/cdi-validate.js';
 import type { DeviceKind, DriverDiscovery, DriverLibrary, GpuInfo } from './discovery-types.js';
+import { requireDriver } from './no-driver.js';
 import { hostPath } from './rootfs.js';
 
 export const DEFAULT_CDI_KIND = 'nvidia.com/gpu';
@@ -212,10 +213,8 @@ export function buildCdiSpec(discovery: DriverDiscovery, options: BuildCdiOption
   const kindError = cdiKindError(kind);
   if (kindError) throw new CdiSpecError(kindError);
   const warnings: string[] = [];
-  // A spec with nothing to inject would only hide the real problem until a container runs.
-  if (discovery.libraries.length === 0 && discovery.binaries.length === 0 && discovery.devices.length === 0) {
-    throw new CdiSpecError(`no NVIDIA driver found under ${discovery.root}: no driver libraries, binaries or device nodes`);
-  }
+  // A spec without the driver's libraries would only hide the real problem until a container runs.
+  requireDriver(discovery);
 
   const hostRoot = options.hostRoot ?? discovery.root;
   if (!hostRoot.startsWith('/')) throw new CdiSpecError(`host root '${hostRoot}' must be an absolute path`);

@@ -3,19 +3,15 @@
 // image is found by walking docker's argv: global options, the (`container`) sub-command, then
 // run/create options, skipping the value of every option that takes one.
 import type { DriverDiscovery } from './discovery-types.js';
+import { selectGpus, selectableGpus, parseNvGpu, type GpuRequest } from './gpu-selection.js';
+import { requireDriver } from './no-driver.js';
 import { hostPath } from './rootfs.js';
 import { dockerVolumeName } from './volume.js';
 
+export { gpuRequestFromEnv, parseNvGpu, parseVisibleDevices, selectableGpus, selectGpus, type GpuRequest, type SelectableGpu } from './gpu-selection.js';
+
 export const DEFAULT_PLUGIN_NAME = 'nvidia-docker';
 export const VOLUME_TARGET = '/usr/local/nvidia';
-
-/** A GPU that can be handed to a container. */
-export interface SelectableGpu {
-  index: number;
-  uuid: string | null;
-  /** Device path inside the root, `/dev/nvidia<minor>`. */
-  devicePath: string;
-}
 
 export interface DockerInjection {
   /** `--device` values: `/dev/X`, or `ROOT/dev/X:/dev/X` for a driver root other than `/`. */
@@ -25,45 +21,9 @@ export interface DockerInjection {
   volumes: string[];
 }
 
-/** GPUs in discovery order (PCI bus order), each with its node; index = position, as NVML numbers them. */
-export function selectableGpus(discovery: DriverDiscovery): SelectableGpu[] {
-  const withNodes = discovery.gpus.filter((gpu) => gpu.devicePath !== null || gpu.minor !== null);
-  if (withNodes.length > 0) {
-    return withNodes.map((gpu, index) => ({ index, uuid: gpu.uuid, devicePath: gpu.devicePath ?? `/dev/nvidia${gpu.minor}` }));
-  }
-  // No /proc/driver/nvidia/gpus: fall back to the GPU nodes themselves, by minor.
-  return discovery.devices
-    .filter((device) => device.kind === 'gpu')
-    .sort((a, b) => a.minor - b.minor)
-    .map((device, index) => ({ index, uuid: null, devicePath: device.path }));
-}
-
-/**
- * Applies `NV_GPU`: ids separated by commas or spaces, each an index or a UUID prefix
- * (`GPU-4cf8`); unset or empty selects every GPU. Unknown or ambiguous ids throw `invalid device: X`.
- */
-export function selectGpus(gpus: SelectableGpu[], spec: string | undefined): SelectableGpu[] {
-  const ids = (spec ?? '').split(/[\s,]+/).filter((id) => id !== '');
-  if (ids.length === 0) return gpus;
-  const chosen: SelectableGpu[] = [];
-  for (const id of ids) {
-    const matches = /^[0-9]+$/.test(id)
-      ? gpus.filter((g) => g.index === Number(id))
-      : id.startsWith('GPU-')
-        ? gpus.filter((g) => g.uuid !== null && g.uuid.startsWith(id))
-        : [];
-    // A prefix shared by several GPUs must not silently pick one of them.
-    if (matches.length > 1) throw new Error(`invalid device: ${id} (matches ${matches.length} GPUs)`);
-    const gpu = matches[0];
-    if (gpu === undefined) throw new Error(`invalid device: ${id}`);
-    if (!chosen.includes(gpu)) chosen.push(gpu);
-  }
-  return chosen;
-}
-
 export interface InjectionOptions {
-  /** `NV_GPU`. */
-  gpus?: string;
+  /** The GPUs: a request (see gpuRequestFromEnv), or ids in `NV_GPU` syntax; default every GPU. */
+  gpus?: GpuRequest | string;
   /** The volume driver's name (default `nvidia-docker`). */
   pluginName?: string;
 }
@@ -71,24 +31,31 @@ export interface InjectionOptions {
 /** Control nodes first (v1's order), then the selected GPUs. */
 const CONTROL_ORDER = ['control', 'uvm', 'uvm-tools', 'modeset'] as const;
 
+/**
+ * The driver's devices and volume for docker. Request `void` gives nothing (not even the driver),
+ * `none` the control nodes and the volume without any GPU. Throws NoDriverError without a driver.
+ */
 export function driverInjection(discovery: DriverDiscovery, options: InjectionOptions = {}): DockerInjection {
-  const version = discovery.driverVersion;
-  if (version === null) throw new Error(`${discovery.root}: no NVIDIA driver version found`);
+  const request = typeof options.gpus === 'object' ? options.gpus : parseNvGpu(options.gpus);
+  const volumeDriver = options.pluginName ?? DEFAULT_PLUGIN_NAME;
+  if (request.kind === 'void') return { devices: [], volumeDriver, volumes: [] };
+  const version = requireDriver(discovery);
   const device = (path: string): string => (discovery.root === '/' ? path : `${hostPath(discovery.root, path)}:${path}`);
   const devices: string[] = [];
   for (const kind of CONTROL_ORDER) {
     for (const node of discovery.devices.filter((d) => d.kind === kind)) devices.push(device(node.path));
   }
-  for (const gpu of selectGpus(selectableGpus(discovery), options.gpus)) devices.push(device(gpu.devicePath));
+  for (const gpu of selectGpus(selectableGpus(discovery), request)) devices.push(device(gpu.devicePath));
   return {
     devices,
-    volumeDriver: options.pluginName ?? DEFAULT_PLUGIN_NAME,
+    volumeDriver,
     volumes: [`${dockerVolumeName(version)}:${VOLUME_TARGET}:ro`],
   };
 }
 
-/** The injection as docker arguments, `--opt=value` forms. */
+/** The injection as docker arguments, `--opt=value` forms (none for an empty injection). */
 export function injectionArgs(injection: DockerInjection): string[] {
+  if (injection.devices.length === 0 && injection.volumes.length === 0) return [];
   return [
     ...injection.devices.map((d) => `--device=${d}`),
     `--volume-driver=${injection.volumeDriver}`,
@@ -108,15 +75,27 @@ const RUN_BOOLEAN = new Set([
 const RUN_SHORT_WITH_VALUE = new Set(['a', 'c', 'e', 'h', 'l', 'm', 'p', 'u', 'v', 'w']);
 const GLOBAL_SHORT_WITH_VALUE = new Set(['H', 'c', 'l']);
 
-/** Walks options from `start`; returns the index of the first positional argument, or argv.length. */
-function skipOptions(argv: string[], start: number, booleans: Set<string>, shortWithValue: Set<string>): number {
+/**
+ * Walks options from `start`; returns the index of the first positional argument (or
+ * argv.length), and where options end: the first positional, or a `--` before it.
+ */
+function skipOptions(
+  argv: string[],
+  start: number,
+  booleans: Set<string>,
+  shortWithValue: Set<string>,
+  onValue: (option: string, value: string | undefined) => void = () => undefined,
+): { positional: number; optionsEnd: number } {
   let i = start;
   while (i < argv.length) {
     const arg = argv[i]!;
-    if (arg === '--') return i + 1;
-    if (!arg.startsWith('-') || arg === '-') return i;
+    if (arg === '--') return { positional: i + 1, optionsEnd: i };
+    if (!arg.startsWith('-') || arg === '-') break;
     if (arg.startsWith('--')) {
-      i += arg.includes('=') || booleans.has(arg) ? 1 : 2;
+      const equals = arg.indexOf('=');
+      if (equals >= 0) onValue(arg.slice(0, equals), arg.slice(equals + 1));
+      else if (!booleans.has(arg)) onValue(arg, argv[i + 1]);
+      i += equals >= 0 || booleans.has(arg) ? 1 : 2;
       continue;
     }
     // A short cluster: `-it`, `-p80:80`, `-itv /a:/b`. The first option that takes a value ends it.
@@ -126,12 +105,13 @@ function skipOptions(argv: string[], start: number, booleans: Set<string>, short
       if (letter === '=') break;
       if (shortWithValue.has(letter) && !booleans.has(`-${letter}`)) {
         takesNext = k === arg.length - 1;
+        onValue(`-${letter}`, takesNext ? argv[i + 1] : arg.slice(k + 1));
         break;
       }
     }
     i += takesNext ? 2 : 1;
   }
-  return i;
+  return { positional: i, optionsEnd: i };
 }
 
 export interface DockerCommand {
@@ -139,22 +119,48 @@ export interface DockerCommand {
   command: 'run' | 'create';
   /** Index of the image name in argv. */
   imageIndex: number;
+  /** Where options may still be added: the image, or the `--` that ends the options before it. */
+  insertIndex: number;
+  /** The values of `-e`/`--env` options, in order (`NAME=value`, or `NAME` to pass the caller's). */
+  env: string[];
 }
 
 /** Finds a `run`/`create` (also `container run|create`) and its image; null for anything else. */
 export function findImage(argv: string[]): DockerCommand | null {
-  let i = skipOptions(argv, 0, GLOBAL_BOOLEAN, GLOBAL_SHORT_WITH_VALUE);
+  let i = skipOptions(argv, 0, GLOBAL_BOOLEAN, GLOBAL_SHORT_WITH_VALUE).positional;
   if (argv[i] === 'container') i += 1;
   const command = argv[i];
   if (command !== 'run' && command !== 'create') return null;
-  const imageIndex = skipOptions(argv, i + 1, RUN_BOOLEAN, RUN_SHORT_WITH_VALUE);
+  const env: string[] = [];
+  const { positional: imageIndex, optionsEnd } = skipOptions(argv, i + 1, RUN_BOOLEAN, RUN_SHORT_WITH_VALUE, (option, value) => {
+    if ((option === '-e' || option === '--env') && value !== undefined) env.push(value);
+  });
   if (imageIndex >= argv.length) return null; // `docker run --help` and the like
-  return { command, imageIndex };
+  return { command, imageIndex, insertIndex: optionsEnd, env };
 }
 
-/** argv with `inserted` placed immediately before the image; unchanged when there is no image. */
+/**
+ * The container's `NVIDIA_VISIBLE_DEVICES` as `-e`/`--env` set it on the command line (the last
+ * one wins, as in docker; `-e NVIDIA_VISIBLE_DEVICES` alone passes `callerEnv`'s); undefined when
+ * not set there. (`--env-file` and the image's own environment are not read.)
+ */
+export function containerVisibleDevices(found: DockerCommand, callerEnv: NodeJS.ProcessEnv): string | undefined {
+  let value: string | undefined;
+  for (const item of found.env) {
+    if (item === VISIBLE_DEVICES) value = callerEnv[VISIBLE_DEVICES] ?? value;
+    else if (item.startsWith(`${VISIBLE_DEVICES}=`)) value = item.slice(VISIBLE_DEVICES.length + 1);
+  }
+  return value;
+}
+
+const VISIBLE_DEVICES = 'NVIDIA_VISIBLE_DEVICES';
+
+/**
+ * argv with `inserted` placed immediately before the image, and before a `--` that ends the
+ * options (after it docker would take them for the image); unchanged when there is no image.
+ */
 export function injectBeforeImage(argv: string[], inserted: string[]): string[] {
   const found = findImage(argv);
   if (found === null) return argv;
-  return [...argv.slice(0, found.imageIndex), ...inserted, ...argv.slice(found.imageIndex)];
+  return [...argv.slice(0, found.insertIndex), ...inserted, ...argv.slice(found.insertIndex)];
 }

@@ -4,12 +4,15 @@ export { readLdCache, readLdCacheStream, readLdCacheInRoot, cachePathOf, DEFAULT
 export { discoverDriver, discoverDriverSync, type DiscoverOptions } from './discover.js';
 export { hostPath, RootFs, RootFsError } from './rootfs.js';
 export type * from './discovery-types.js';
-export { createDriverVolume, dockerVolumeName, type CreateVolumeOptions, type CreatedVolume } from './volume.js';
+export { createDriverVolume, dockerVolumeName, type CreateVolumeOptions, type CreatedVolume, type VolumeProgress } from './volume.js';
+export { NoDriverError, noDriverReason, requireDriver } from './no-driver.js';
+export { VolumeMountedError } from './volume-errors.js';
 export { DEFAULT_VOLUMES_DIR, VOLUME_NAME } from './volume-fs.js';
 export { listDriverVolumes, removeDriverVolume, type VolumeInfo, type RemoveVolumeOptions } from './volume-list.js';
 export { startPluginServer, type PluginServer, type PluginServerOptions } from './plugin-server.js';
 export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
-export { driverInjection, injectionArgs, injectBeforeImage, findImage, selectGpus, selectableGpus, DEFAULT_PLUGIN_NAME, type DockerInjection, type InjectionOptions, type SelectableGpu } from './docker-args.js';
+export { driverInjection, injectionArgs, injectBeforeImage, findImage, containerVisibleDevices, DEFAULT_PLUGIN_NAME, type DockerCommand, type DockerInjection, type InjectionOptions } from './docker-args.js';
+export { selectGpus, selectableGpus, gpuRequestFromEnv, parseNvGpu, parseVisibleDevices, type GpuRequest, type SelectableGpu } from './gpu-selection.js';
 export { DriverVolumePlugin, versionOfVolume, type PluginOptions, type PluginReply } from './plugin-handlers.js';
 export { generateCdiSpec, formatCdiSpec, type CdiFormat, type GenerateCdiOptions, type GeneratedCdiSpec } from './cdi.js';
 export { writeSpecFile, writeSpecFileIfChanged } from './cdi-write.js';

@@ -4,10 +4,11 @@
 // `nvidia_driver_<version>`; only the running driver's version can be created, and a Mount
 // builds (or repairs) that volume before answering, so Docker never gets an empty directory.
 import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { compareVersions } from '../core/nvidia-libraries.js';
 import { DEFAULT_PLUGIN_NAME } from './docker-args.js';
 import type { DriverDiscovery } from './discovery-types.js';
+import { NoDriverError, noDriverReason } from './no-driver.js';
 import { MountState } from './plugin-state.js';
 import { DEFAULT_VOLUMES_DIR, lstatOrNull, removeDirectory, resolveVolumesDir, volumeBaseDir, VOLUME_NAME } from './volume-fs.js';
 import { isDriverVersion } from './volume-layout.js';
@@ -79,7 +80,8 @@ export class DriverVolumePlugin {
   startupNotes(): string[] {
     const notes: string[] = [];
     if (this.state.loadWarning) notes.push(this.state.loadWarning);
-    if (this.discoveryError) notes.push(`driver discovery failed: ${this.discoveryError}`);
+    const noDriver = this.noDriver();
+    if (noDriver) notes.push(noDriver.message);
     else notes.push(`driver version ${this.runningVersion() ?? 'unknown'}`);
     return notes;
   }
@@ -90,6 +92,13 @@ export class DriverVolumePlugin {
 
   currentDiscovery(): DriverDiscovery | null {
     return this.discovery;
+  }
+
+  /** Why there is no driver to serve (the wording `discover` uses), or null. */
+  private noDriver(): NoDriverError | null {
+    const root = this.discovery?.root ?? resolve(this.options.root ?? '/');
+    const why = this.discovery !== null ? noDriverReason(this.discovery) : (this.discoveryError ?? 'driver discovery has not run');
+    return why === null ? null : new NoDriverError(root, why);
   }
 
   private async rediscover(): Promise<void> {
@@ -198,8 +207,9 @@ export class DriverVolumePlugin {
 
   private async create(name: string, version: string): Promise<PluginReply> {
     if (this.runningVersion() !== version) await this.rediscover(); // the driver may have changed
-    const running = this.runningVersion();
-    if (running === null) return fail(`cannot create ${name}: no NVIDIA driver found${this.discoveryError ? ` (${this.discoveryError})` : ''}`);
+    const noDriver = this.noDriver();
+    if (noDriver) return fail(`cannot create ${name}: ${noDriver.message}`);
+    const running = this.runningVersion()!;
     if (running !== version) return fail(`invalid volume version: ${name} (the running driver is ${running}; use ${dockerVolumeName(running)})`);
     await this.ensureBuilt(version);
     return ok();

@@ -5,8 +5,9 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DriverDiscovery } from './discovery-types.js';
-import { driverInjection, selectableGpus } from './docker-args.js';
+import { driverInjection, parseNvGpu, selectableGpus } from './docker-args.js';
 import { VOLUME_NAME } from './volume-fs.js';
+import { NoDriverError, noDriverReason } from './no-driver.js';
 
 export interface RestApiOptions {
   /** `host:port`, e.g. `127.0.0.1:3476`. */
@@ -75,7 +76,7 @@ function dockerCli(discovery: DriverDiscovery, query: URLSearchParams, pluginNam
   const vol = (query.get('vol') ?? '').trim();
   let injection;
   try {
-    injection = driverInjection(discovery, { gpus: dev === '*' ? '' : dev, pluginName });
+    injection = driverInjection(discovery, { gpus: parseNvGpu(dev === '*' ? '' : dev, 'dev'), pluginName });
   } catch (err) {
     throw new HttpError(400, (err as Error).message);
   }
@@ -97,7 +98,9 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApi> {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const path = url.pathname.replace(/^\/v1\.0(?=\/)/, '').replace(/\/+$/, '');
       const discovery = options.discovery();
-      if (discovery === null || discovery.driverVersion === null) throw new HttpError(503, 'no NVIDIA driver found');
+      if (discovery === null) throw new HttpError(503, 'no NVIDIA driver found');
+      const noDriver = noDriverReason(discovery);
+      if (noDriver !== null) throw new HttpError(503, new NoDriverError(discovery.root, noDriver).message);
       switch (path) {
         case '/gpu/info':
           return send(res, 200, gpuInfoText(discovery), 'text/plain; charset=utf-8');

@@ -3,6 +3,7 @@
 // links the dynamic linker and build tools look for. nvidia-docker v1's layout, with duplicate
 // names resolved instead of failing the whole volume (its issue #186).
 import type { DriverDiscovery } from './discovery-types.js';
+import { requireDriver } from './no-driver.js';
 import { hostPath } from './rootfs.js';
 
 /** A file of the volume: `path` is relative to the version directory. */
@@ -44,8 +45,7 @@ function isPlainName(name: string): boolean {
 }
 
 export function planVolume(discovery: DriverDiscovery): VolumeLayout {
-  const version = discovery.driverVersion;
-  if (version === null) throw new Error(`${discovery.root}: no NVIDIA driver version found`);
+  const version = requireDriver(discovery);
   if (!isDriverVersion(version)) throw new Error(`${discovery.root}: driver version '${version}' is not digits and dots`);
 
   const files: VolumeFile[] = [];

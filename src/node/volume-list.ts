@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { mountedVolumes } from './plugin-state.js';
 import { DEFAULT_VOLUMES_DIR, lstatOrNull, removeDirectory, resolveVolumesDir, volumeBaseDir } from './volume-fs.js';
 import { isDriverVersion } from './volume-layout.js';
+import { VolumeMountedError } from './volume-errors.js';
 import { verifyVolume } from './volume-manifest.js';
 import { dockerVolumeName } from './volume.js';
 import { compareVersions } from '../core/nvidia-libraries.js';
@@ -68,7 +69,7 @@ export async function removeDriverVolume(options: RemoveVolumeOptions): Promise<
   if (base === null) return false;
   const mounts = (await mountedVolumes(realDir)).get(dockerVolumeName(version)) ?? 0;
   if (mounts > 0 && options.force !== true) {
-    throw new Error(`${join(base, version)}: volume ${dockerVolumeName(version)} is mounted (${mounts} mount${mounts === 1 ? '' : 's'} recorded by the plugin)`);
+    throw new VolumeMountedError(join(base, version), dockerVolumeName(version), mounts);
   }
   return removeDirectory(base, version, version);
 }

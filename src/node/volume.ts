@@ -31,6 +31,15 @@ export interface CreateVolumeOptions {
   discovery?: DriverDiscovery;
   /** `copy` never hard-links (for tests and benchmarks); default `auto`. */
   strategy?: PlacementStrategy;
+  /** Called when a build starts and after each file is placed (not when a complete volume is reused). */
+  onProgress?: (progress: VolumeProgress) => void;
+}
+
+/** How far a build is: files placed (of the total) and their bytes so far. */
+export interface VolumeProgress {
+  files: number;
+  totalFiles: number;
+  bytes: number;
 }
 
 export interface CreatedVolume {
@@ -77,9 +86,11 @@ async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<
 }
 
 /** Fills `temp` (a fresh directory of ours) with the layout and writes the manifest last. */
-async function buildInto(temp: string, layout: VolumeLayout, strategy: PlacementStrategy): Promise<ManifestFile[]> {
+async function buildInto(temp: string, layout: VolumeLayout, strategy: PlacementStrategy, onProgress?: (progress: VolumeProgress) => void): Promise<ManifestFile[]> {
   for (const sub of ['bin', 'lib', 'lib64']) await mkdir(join(temp, sub), { mode: 0o755 });
   const root = await openRoot(layout.root);
+  const progress: VolumeProgress = { files: 0, totalFiles: layout.files.length, bytes: 0 };
+  onProgress?.({ ...progress });
   let placed: ManifestFile[];
   try {
     placed = await inParallel(layout.files, async (file): Promise<ManifestFile> => {
@@ -91,6 +102,11 @@ async function buildInto(temp: string, layout: VolumeLayout, strategy: Placement
         } catch (err) {
           const message = (err as Error).message;
           throw new Error(message.startsWith(file.source) ? message : `${file.source}: cannot place into the volume: ${message}`);
+        }
+        if (onProgress) {
+          progress.files += 1;
+          progress.bytes += source.stats.size;
+          onProgress({ ...progress });
         }
         return describePlaced(file.path, file.source, result.method, result.placed, source.stats);
       } finally {
@@ -141,7 +157,7 @@ export async function createDriverVolume(options: CreateVolumeOptions = {}): Pro
   let placed: ManifestFile[];
   let oldPath: string | null = null;
   try {
-    placed = await buildInto(temp, layout, options.strategy ?? 'auto');
+    placed = await buildInto(temp, layout, options.strategy ?? 'auto', options.onProgress);
     // An outdated or damaged volume under the final name moves aside first (rename cannot
     // replace a non-empty directory); a crash between the two renames leaves the name absent.
     if ((await lstatOrNull(final)) !== null) {

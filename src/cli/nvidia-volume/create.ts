@@ -1,7 +1,26 @@
 // `nvidia-volume create [--root DIR] [--dir DIR]`: builds (or verifies and reuses) the running
 // driver's volume `DIR/nvidia_driver/<version>/`.
 import { parseCliArgs, writeOut } from '../run-cli.js';
-import { createDriverVolume, DEFAULT_VOLUMES_DIR } from '../../node/volume.js';
+import { createDriverVolume, DEFAULT_VOLUMES_DIR, type VolumeProgress } from '../../node/volume.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * Progress on stderr when it is a terminal (one line redrawn at most 10 times a second, then
+ * kept); nothing when stderr is piped or redirected.
+ */
+function terminalProgress(): ((progress: VolumeProgress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = 0;
+  return (p) => {
+    const done = p.files === p.totalFiles;
+    const now = Date.now();
+    if (!done && p.files > 0 && now - last < 100) return;
+    last = now;
+    const line = `placing driver files: ${p.files}/${p.totalFiles} files, ${(p.bytes / MB).toFixed(1)} MB`;
+    process.stderr.write(`\r${line}\x1b[K${done ? '\n' : ''}`);
+  };
+}
 
 const help = `Usage: nvidia-volume create [--root DIR] [--dir DIR] [--copy] [--json]
 
@@ -31,7 +50,12 @@ export async function run(args: string[]): Promise<number> {
     await writeOut(help);
     return 0;
   }
-  const volume = await createDriverVolume({ root: values.root ?? '/', dir: values.dir, strategy: values.copy ? 'copy' : 'auto' });
+  const volume = await createDriverVolume({
+    root: values.root ?? '/',
+    dir: values.dir,
+    strategy: values.copy ? 'copy' : 'auto',
+    onProgress: terminalProgress(),
+  });
   for (const line of volume.skipped) process.stderr.write(`nvidia-volume: warning: ${line}\n`);
   if (values.json) {
     await writeOut(`${JSON.stringify(volume, null, 2)}\n`);

@@ -2,6 +2,7 @@
 // root, as a readable report or as the DriverDiscovery object.
 import { discoverDriver } from '../../node/discover.js';
 import type { DriverDiscovery } from '../../node/discovery-types.js';
+import { requireDriver } from '../../node/no-driver.js';
 import { RootFsError } from '../../node/rootfs.js';
 import { CliError, parseCliArgs, writeOut } from '../run-cli.js';
 
@@ -15,22 +16,12 @@ firmware, IPC sockets, and what was rejected and why. Paths are those inside DIR
   -v, --verbose  list every library and rejected file
 `;
 
-/** Why a discovery holds no driver, or null when it holds one. */
-export function noDriverReason(d: DriverDiscovery): string | null {
-  if (d.libraries.length > 0) return null;
-  if (d.driverVersion === null) {
-    return d.librarySource === 'cache'
-      ? 'no /proc/driver/nvidia/version and no NVIDIA driver library in its ld.so.cache'
-      : 'no /proc/driver/nvidia/version, no ld.so.cache and no NVIDIA driver library in its library directories';
-  }
-  const mismatch = d.warnings.find((w) => w.startsWith('Driver/library version mismatch'));
-  if (mismatch) return mismatch;
-  const from = d.versionSource === 'proc' ? 'the kernel module' : 'the library names';
-  const rejected = d.rejected.length > 0 ? ` (${d.rejected.length} rejected, e.g. ${d.rejected[0]!.path}: ${d.rejected[0]!.reason})` : '';
-  return `${from} says ${d.driverVersion}, but no library of that version was found${rejected}`;
-}
-
 const mode = (m: number): string => (m & 0o7777).toString(8).padStart(4, '0');
+
+/** The discovery as printed by --json: device modes as octal strings (`"0666"`, as `stat -c %a` and the report show them). */
+export function discoveryJson(d: DriverDiscovery): Omit<DriverDiscovery, 'devices'> & { devices: Array<Omit<DriverDiscovery['devices'][number], 'mode'> & { mode: string }> } {
+  return { ...d, devices: d.devices.map((dev) => ({ ...dev, mode: mode(dev.mode) })) };
+}
 
 export function formatReport(d: DriverDiscovery, verbose: boolean): string {
   const lines: string[] = [];
@@ -89,8 +80,7 @@ export async function run(args: string[]): Promise<number> {
     if (err instanceof RootFsError) throw new CliError(err.message);
     throw err;
   }
-  const why = noDriverReason(discovery);
-  if (why !== null) throw new CliError(`no NVIDIA driver found in ${root}: ${why}`);
-  await writeOut(values.json ? `${JSON.stringify(discovery, null, 2)}\n` : formatReport(discovery, values.verbose ?? false));
+  requireDriver(discovery);
+  await writeOut(values.json ? `${JSON.stringify(discoveryJson(discovery), null, 2)}\n` : formatReport(discovery, values.verbose ?? false));
   return 0;
 }

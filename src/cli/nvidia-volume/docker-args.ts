@@ -2,13 +2,17 @@
 // (devices, volume driver, volume), for scripts: `docker run $(nvidia-volume docker-args) IMAGE`.
 import { parseCliArgs, writeOut } from '../run-cli.js';
 import { discoverDriver } from '../../node/discover.js';
-import { DEFAULT_PLUGIN_NAME, driverInjection, injectionArgs } from '../../node/docker-args.js';
+import { DEFAULT_PLUGIN_NAME, driverInjection, gpuRequestFromEnv, injectionArgs } from '../../node/docker-args.js';
 
 const help = `Usage: nvidia-volume docker-args [--root DIR] [--name PLUGIN] [--json]
 
 Prints the arguments that give a container the driver: --device for the control nodes and the
-GPUs (NV_GPU selects GPUs by index or UUID prefix, separated by commas or spaces), then
---volume-driver and --volume for the driver volume.
+GPUs, then --volume-driver and --volume for the driver volume.
+
+GPUs: NV_GPU (ids separated by commas or spaces), else NVIDIA_VISIBLE_DEVICES as
+nvidia-container-runtime reads it (comma-separated; empty means void), else every GPU. An id is
+an index, a UUID or its prefix (GPU-4cf8…), or a PCI bus id; or the words all, none (the driver
+without GPUs) and void (nothing: prints an empty line, or empty lists with --json).
 
 Options:
   --root DIR      driver root (default /); devices become ROOT/dev/X:/dev/X
@@ -30,8 +34,10 @@ export async function run(args: string[]): Promise<number> {
     await writeOut(help);
     return 0;
   }
-  const discovery = await discoverDriver({ root: values.root ?? '/' });
-  const injection = driverInjection(discovery, { gpus: process.env.NV_GPU, pluginName: values.name });
+  const request = gpuRequestFromEnv(process.env);
+  // void: nothing at all, so no driver is needed either.
+  const discovery = request.kind === 'void' ? null : await discoverDriver({ root: values.root ?? '/' });
+  const injection = discovery === null ? { volumeDriver: '', volumes: [], devices: [] } : driverInjection(discovery, { gpus: request, pluginName: values.name });
   if (values.json) {
     await writeOut(`${JSON.stringify({ VolumeDriver: injection.volumeDriver, Volumes: injection.volumes, Devices: injection.devices })}\n`);
   } else {

@@ -1,0 +1,38 @@
+// "No driver": one wording, with the reason, for everything that needs the driver's files
+// (discover, create, docker-args, cdi, nvidia-docker, the plugin). A version alone (a kernel
+// module without its libraries, a leftover file name) is no driver: nothing is built from it.
+import type { DriverDiscovery } from './discovery-types.js';
+
+/** `no NVIDIA driver found in ROOT: REASON`; `code` is `NO_DRIVER`. */
+export class NoDriverError extends Error {
+  readonly code = 'NO_DRIVER';
+  constructor(
+    readonly root: string,
+    readonly reason: string,
+  ) {
+    super(`no NVIDIA driver found in ${root}: ${reason}`);
+    this.name = 'NoDriverError';
+  }
+}
+
+/** Why a discovery holds no driver, or null when it holds one (a version and its libraries). */
+export function noDriverReason(d: DriverDiscovery): string | null {
+  if (d.driverVersion !== null && d.libraries.length > 0) return null;
+  if (d.driverVersion === null) {
+    return d.librarySource === 'cache'
+      ? 'no /proc/driver/nvidia/version and no NVIDIA driver library in its ld.so.cache'
+      : 'no /proc/driver/nvidia/version, no ld.so.cache and no NVIDIA driver library in its library directories';
+  }
+  const mismatch = d.warnings.find((w) => w.startsWith('Driver/library version mismatch'));
+  if (mismatch) return mismatch;
+  const from = d.versionSource === 'proc' ? 'the kernel module' : 'the library names';
+  const rejected = d.rejected.length > 0 ? ` (${d.rejected.length} rejected, e.g. ${d.rejected[0]!.path}: ${d.rejected[0]!.reason})` : '';
+  return `${from} says ${d.driverVersion}, but no library of that version was found${rejected}`;
+}
+
+/** The driver's version; throws NoDriverError when the discovery holds no driver. */
+export function requireDriver(d: DriverDiscovery): string {
+  const reason = noDriverReason(d);
+  if (reason !== null || d.driverVersion === null) throw new NoDriverError(d.root, reason ?? 'no driver version');
+  return d.driverVersion;
+}
