@@ -172,11 +172,14 @@ describeNeeding('ldcache-dump (built CLI, real process)', reason, () => {
   });
 
   it('exits 2 on usage errors, with a hint and no stack', () => {
-    for (const args of [['--bogus'], ['--glibc', '2.99'], ['a', 'b'], ['--json', '--ndjson'], ['--arch'], ['--grep', '(']]) {
+    for (const args of [['--glibc', '2.99'], ['a', 'b'], ['--json', '--ndjson'], ['--arch'], ['--grep', '(']]) {
       const run = dump(...args);
       expectOneLineError(run, 2);
       expect(run.stderr).toContain("Try 'ldcache-dump --help'");
     }
+    // An unknown option: one line that names the closest known option, no hint needed.
+    const typo = dump('--jsno');
+    expect([typo.status, typo.stdout.length, typo.stderr]).toEqual([2, 0, "ldcache-dump: unknown option '--jsno' (did you mean '--json'?)\n"]);
   });
 
   it('--help and --version', () => {
