@@ -1,8 +1,8 @@
 // Entry tables: every key and value is bounds-checked and NUL-scanned here, so the host can
 // read name and path as (offset, length) pairs without touching the bytes.
 import { ERR_STRING_OUT_OF_RANGE, ERR_STRING_UNTERMINATED, NONE, ORDER_BIG } from './cache-read';
-import { ENTRY_WORDS, HWCAP_WORDS, fail } from './cache-result';
-import { scanNul } from './cache-scan';
+import { ENTRY_WORDS, E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, HWCAP_WORDS, H_STRINGS_ASCII, H_STRINGS_END, H_STRINGS_START, fail, setHeader } from './cache-result';
+import { resetHighBits, scanHighBits, scanNul } from './cache-scan';
 
 /**
  * New-format entries (24 bytes each) of the header at `at`, written to `out` as ENTRY_WORDS
@@ -26,6 +26,10 @@ export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, 
   const strings = base + <usize>stringsAt;
   const room = size - stringsAt;
   let entry = base + <usize>first;
+  // The smallest range holding every name and path (the host decodes it once when ASCII).
+  let lowest: usize = end;
+  let highest: usize = base;
+  resetHighBits();
   for (let i: u32 = 0; i < count; i++) {
     let key = load<u32>(entry, 4);
     let value = load<u32>(entry, 8);
@@ -46,12 +50,19 @@ export function parseOldEntries(base: usize, size: u64, count: u32, order: i32, 
       nameEnd = scanNul(name);
       if (nameEnd == end) return fail(ERR_STRING_UNTERMINATED, <u64>(name - base), i, key);
     }
-    store<u32>(out, <u32>(name - base));
-    store<u32>(out, <u32>(nameEnd - name), 4);
-    store<u32>(out, <u32>(path - base), 8);
-    store<u32>(out, <u32>(pathEnd - path), 12);
+    store<u32>(out + (<usize>E_NAME_OFFSET << 2), <u32>(name - base));
+    store<u32>(out + (<usize>E_NAME_LENGTH << 2), <u32>(nameEnd - name));
+    store<u32>(out + (<usize>E_PATH_OFFSET << 2), <u32>(path - base));
+    store<u32>(out + (<usize>E_PATH_LENGTH << 2), <u32>(pathEnd - path));
+    lowest = min<usize>(lowest, min<usize>(name, path));
+    highest = max<usize>(highest, max<usize>(nameEnd, pathEnd));
     out += <usize>ENTRY_WORDS << 2;
     entry += stride;
+  }
+  if (count != 0) {
+    setHeader(H_STRINGS_START, <u32>(lowest - base));
+    setHeader(H_STRINGS_END, <u32>(highest - base));
+    setHeader(H_STRINGS_ASCII, scanHighBits == 0 ? 1 : 0);
   }
   return 0;
 }

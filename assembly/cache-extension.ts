@@ -13,7 +13,6 @@ export let extGeneratorOffset: u32 = NONE;
 export let extGeneratorLength: u32 = 0;
 export let extHwcapsOffset: u32 = NONE;
 export let extHwcapsCount: u32 = 0;
-export let extSectionCount: u32 = 0;
 
 /**
  * Reads the directory at `extOffset` (0 = none). `headerAt` is the new header's offset (for
@@ -24,7 +23,6 @@ export function readExtensions(base: usize, size: u64, headerAt: u64, extOffset:
   extGeneratorLength = 0;
   extHwcapsOffset = NONE;
   extHwcapsCount = 0;
-  extSectionCount = 0;
   if (extOffset == 0) return 0;
   const at = <u64>extOffset;
   if ((at & 3) != 0) return fail(ERR_BAD_EXTENSION, headerAt + 32, NONE, at);
@@ -32,7 +30,6 @@ export function readExtensions(base: usize, size: u64, headerAt: u64, extOffset:
   if (readU32(base, at, order) != EXTENSION_MAGIC) return fail(ERR_BAD_EXTENSION, at, NONE, readU32(base, at, order));
   const count = readU32(base, at + 4, order);
   if ((<u64>count) * 16 > size - (at + 8)) return fail(ERR_BAD_EXTENSION, at + 4, NONE, count);
-  extSectionCount = count;
   let hwcapsOffset: u32 = NONE;
   let hwcapsSize: u32 = 0;
   for (let i: u32 = 0; i < count; i++) {

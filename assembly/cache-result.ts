@@ -1,12 +1,14 @@
 // The result table at resultBase(): header words, then hwcaps records, then entry records.
-// Word meanings are documented in cache.ts and mirrored in src/core/table.ts.
+// Word meanings are documented in cache.ts. The build generates the host's copy of every
+// exported constant here (src/core/core-layout.generated.ts, scripts/core-layout.mjs).
 import { ensureMemory, resultBase } from './memory';
 import { NONE } from './cache-read';
 
-export const HEADER_WORDS: u32 = 22;
+export const HEADER_WORDS: u32 = 20;
 export const HWCAP_WORDS: u32 = 4;
 export const ENTRY_WORDS: u32 = 4;
 
+// Header words.
 export const H_ERROR: u32 = 0;
 export const H_ERROR_OFFSET: u32 = 1;
 export const H_FORMAT: u32 = 2;
@@ -14,21 +16,25 @@ export const H_ORDER: u32 = 3;
 export const H_COUNT: u32 = 4;
 export const H_ENTRIES: u32 = 5;
 export const H_HWCAP_COUNT: u32 = 6;
-export const H_HWCAPS: u32 = 7;
-export const H_GEN_OFF: u32 = 8;
-export const H_GEN_LEN: u32 = 9;
-export const H_NEW_HEADER: u32 = 10;
-export const H_OLD_COUNT: u32 = 11;
-export const H_STRING_BASE: u32 = 12;
-export const H_EXT_OFF: u32 = 13;
-export const H_LEN_STRINGS: u32 = 14;
-export const H_FLAGS_BYTE: u32 = 15;
-export const H_ERROR_ENTRY: u32 = 16;
-export const H_ERROR_VALUE: u32 = 17;
-export const H_EXT_COUNT: u32 = 18;
-export const H_NEW_ALIGN: u32 = 19;
-export const H_RECORDS: u32 = 20;
-export const H_RECORD_SIZE: u32 = 21;
+export const H_GEN_OFF: u32 = 7;
+export const H_GEN_LEN: u32 = 8;
+export const H_NEW_HEADER: u32 = 9;
+export const H_OLD_COUNT: u32 = 10;
+export const H_EXT_OFF: u32 = 11;
+export const H_ERROR_ENTRY: u32 = 12;
+export const H_ERROR_VALUE: u32 = 13;
+export const H_NEW_ALIGN: u32 = 14;
+export const H_RECORDS: u32 = 15;
+export const H_RECORD_SIZE: u32 = 16;
+export const H_STRINGS_START: u32 = 17;
+export const H_STRINGS_END: u32 = 18;
+export const H_STRINGS_ASCII: u32 = 19;
+
+// Entry record words.
+export const E_NAME_OFFSET: u32 = 0;
+export const E_NAME_LENGTH: u32 = 1;
+export const E_PATH_OFFSET: u32 = 2;
+export const E_PATH_LENGTH: u32 = 3;
 
 export const FORMAT_OLD: u32 = 0;
 export const FORMAT_NEW: u32 = 1;
@@ -63,7 +69,6 @@ export function resetHeader(): void {
   setHeader(H_NEW_HEADER, NONE);
   setHeader(H_ERROR_ENTRY, NONE);
   setHeader(H_ENTRIES, HEADER_WORDS);
-  setHeader(H_HWCAPS, HEADER_WORDS);
 }
 
 /** Words used by a result with `hwcaps` hwcaps records and `count` entries. */

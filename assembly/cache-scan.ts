@@ -18,6 +18,11 @@ let scanEnd: usize = 0;
 /** Where the block table may be built (after the result table); 0 = not built yet. */
 let tableArea: usize = 0;
 let table: usize = 0;
+/**
+ * Non-zero when a byte of a scanned string (before its NUL) has its high bit set, or when a scan
+ * went through the block table (not looked at): 0 means every string scanned is ASCII.
+ */
+export let scanHighBits: i32 = 0;
 
 /** Prepares scanning of [base, base + size); `area` is free memory for the block table. */
 export function beginScan(base: usize, size: u64, area: usize): void {
@@ -25,6 +30,12 @@ export function beginScan(base: usize, size: u64, area: usize): void {
   scanEnd = base + <usize>size;
   tableArea = (area + 7) & ~(<usize>7);
   table = 0;
+  scanHighBits = 0;
+}
+
+/** Starts counting non-ASCII string bytes afresh (the entry strings; hwcaps names do not count). */
+export function resetHighBits(): void {
+  scanHighBits = 0;
 }
 
 /** Bitmask of the NUL bytes among the 16 at `at`. */
@@ -40,9 +51,14 @@ export function beginScan(base: usize, size: u64, area: usize): void {
   // 32 bytes per step: most paths end within two or three steps.
   while (at < limit) {
     const zero = i8x16.splat(0);
-    const low = i8x16.bitmask(i8x16.eq(v128.load(at), zero));
-    const high = i8x16.bitmask(i8x16.eq(v128.load(at, 16), zero));
+    const first = v128.load(at);
+    const second = v128.load(at, 16);
+    const low = i8x16.bitmask(i8x16.eq(first, zero));
+    const high = i8x16.bitmask(i8x16.eq(second, zero));
     const mask = low | (high << 16);
+    // Bytes with the high bit set, counted only before the NUL (what follows is not this string).
+    const nonAscii = i8x16.bitmask(first) | (i8x16.bitmask(second) << 16);
+    scanHighBits |= nonAscii & ((mask - 1) & ~mask);
     if (mask != 0) {
       const hit = at + <usize>ctz<i32>(mask);
       return hit < end ? hit : end;
@@ -56,6 +72,7 @@ export function beginScan(base: usize, size: u64, area: usize): void {
 /** Continues a scan that found no NUL in its first SCAN_LIMIT bytes ([.., at) is NUL-free). */
 function scanLong(at: usize): usize {
   const end = scanEnd;
+  scanHighBits = -1;
   if (table == 0 && !buildTable()) {
     // No memory for the table: plain scanning is still correct.
     while (at < end) {

@@ -5,14 +5,14 @@
 //   header   HEADER_WORDS words:
 //             0 error code (0 = none)        1 error byte offset     2 format: 0 old, 1 new, 2 compat
 //             3 byte order: 0 little, 1 big  4 entry count           5 word index of the entry records
-//             6 hwcaps name count            7 word index of the hwcaps records
-//             8 generator offset (NONE = absent)                     9 generator length
-//            10 new header offset (NONE for old-only)               11 old table nlibs (0 for new-only)
-//            12 string base of the printed table                    13 extension_offset
-//            14 len_strings                  15 new header flags byte
-//            16 entry index of the error (NONE = none)              17 the offending value
-//            18 extension section count      19 compat: alignment the new header was found at (8 or 4)
-//            20 offset of the printed entry array               21 its record size (24 new, 12 old)
+//             6 hwcaps name count (records from word HEADER_WORDS)
+//             7 generator offset (NONE = absent)                     8 generator length
+//             9 new header offset (NONE for old-only)               10 old table nlibs (0 for new-only)
+//            11 extension_offset             12 entry index of the error (NONE = none)
+//            13 the offending value          14 compat: alignment the new header was found at (8 or 4)
+//            15 offset of the printed entry array                   16 its record size (24 new, 12 old)
+//            17, 18 the smallest range [start, end) holding every name and path (0, 0 when no entries)
+//            19 1 when every byte of every name and path is ASCII, 0 when not or not known
 //   hwcaps   4 words per glibc-hwcaps name: truthOff, truthLen, glibcOff, glibcLen (NONE, 0 = no name)
 //   entries  4 words per entry: nameOff, nameLen, pathOff, pathLen (flags, osversion and hwcap
 //            are read by the host from the entry array itself, only when asked)
@@ -28,14 +28,14 @@
 import { inputBase, reserveInput, resultBase } from './memory';
 import { cacheMagicError, isNewMagic, isOldMagic } from './cache-magic';
 import { parseEntries, parseOldEntries, resolveHwcaps } from './cache-entries';
-import { extGeneratorLength, extGeneratorOffset, extHwcapsCount, extHwcapsOffset, extSectionCount, readExtensions } from './cache-extension';
+import { extGeneratorLength, extGeneratorOffset, extHwcapsCount, extHwcapsOffset, readExtensions } from './cache-extension';
 import {
   ERR_BAD_ENDIANNESS, ERR_EMPTY, ERR_OK, ERR_OUT_OF_MEMORY, ERR_TABLE_TRUNCATED, ERR_TOO_SHORT, NONE, ORDER_BIG, ORDER_LITTLE, readU32,
 } from './cache-read';
 import {
-  FORMAT_COMPAT, FORMAT_NEW, FORMAT_OLD, HEADER_WORDS, HWCAP_WORDS, H_COUNT, H_ENTRIES, H_ERROR, H_EXT_COUNT, H_EXT_OFF,
-  H_FLAGS_BYTE, H_FORMAT, H_GEN_LEN, H_GEN_OFF, H_HWCAPS, H_HWCAP_COUNT, H_LEN_STRINGS, H_NEW_ALIGN, H_NEW_HEADER, H_OLD_COUNT, H_ORDER,
-  H_RECORDS, H_RECORD_SIZE, H_STRING_BASE, fail, reserveWords, resetHeader, resultWords, setHeader, wordAddress,
+  FORMAT_COMPAT, FORMAT_NEW, FORMAT_OLD, HEADER_WORDS, HWCAP_WORDS, H_COUNT, H_ENTRIES, H_ERROR, H_EXT_OFF,
+  H_FORMAT, H_GEN_LEN, H_GEN_OFF, H_HWCAP_COUNT, H_NEW_ALIGN, H_NEW_HEADER, H_OLD_COUNT, H_ORDER,
+  H_RECORDS, H_RECORD_SIZE, fail, reserveWords, resetHeader, resultWords, setHeader, wordAddress,
 } from './cache-result';
 import { beginScan } from './cache-scan';
 
@@ -115,7 +115,6 @@ function parseOldOrCompat(base: usize, size: u64): i32 {
   setHeader(H_ORDER, order);
   setHeader(H_OLD_COUNT, count);
   setHeader(H_COUNT, count);
-  setHeader(H_STRING_BASE, <u32>(OLD_HEADER + (<u64>count) * OLD_ENTRY));
   setHeader(H_RECORDS, <u32>OLD_HEADER);
   setHeader(H_RECORD_SIZE, <u32>OLD_ENTRY);
   const words = resultWords(0, count);
@@ -151,24 +150,20 @@ function extensionMagicAt(base: usize, size: u64, at: u64, order: i32): bool {
 function parseNew(base: usize, size: u64, at: u64, format: u32): i32 {
   setHeader(H_FORMAT, format);
   setHeader(H_NEW_HEADER, <u32>at);
-  setHeader(H_STRING_BASE, <u32>at);
   setHeader(H_RECORDS, <u32>(at + NEW_HEADER));
   setHeader(H_RECORD_SIZE, <u32>NEW_ENTRY);
   const flagsByte = load<u8>(base + <usize>at + 28);
-  setHeader(H_FLAGS_BYTE, flagsByte);
   const order = newHeaderOrder(base, size, at);
   if (order < 0) return fail(ERR_BAD_ENDIANNESS, at + 28, NONE, flagsByte);
   setHeader(H_ORDER, order);
   const count = readU32(base, at + 20, order);
   setHeader(H_COUNT, count);
-  setHeader(H_LEN_STRINGS, readU32(base, at + 24, order));
   if (!tableFits(at + NEW_HEADER, count, NEW_ENTRY, size)) return fail(ERR_TABLE_TRUNCATED, at + 20, NONE, count);
   const extOffset = readU32(base, at + 32, order);
   setHeader(H_EXT_OFF, extOffset);
 
   // ldconfig -p validates the extension directory before it prints anything.
   if (readExtensions(base, size, at, extOffset, order) != 0) return <i32>load<u32>(wordAddress(H_ERROR));
-  setHeader(H_EXT_COUNT, extSectionCount);
   setHeader(H_GEN_OFF, extGeneratorOffset);
   setHeader(H_GEN_LEN, extGeneratorLength);
   const hwcaps = extHwcapsCount;

@@ -6,6 +6,7 @@ import { LdCacheError } from './errors.js';
 import { acquireInput, memoryView } from './input-region.js';
 import { wasmExports } from './wasm.js';
 import { elfArch } from './elf-arch.js';
+import * as L from './core-layout.generated.js';
 
 export type ElfErrorCode =
   | 'NOT_ELF'
@@ -20,12 +21,23 @@ export type ElfErrorCode =
   | 'BAD_NOTE'
   | 'TOO_LARGE'
   | 'OUT_OF_MEMORY'
-  | 'READ_FAILED';
+  | 'READ_FAILED'
+  | 'INTERNAL';
 
-const CODES: readonly (ElfErrorCode | undefined)[] = [
-  undefined, 'NOT_ELF', 'BAD_CLASS', 'BAD_BYTE_ORDER', 'TRUNCATED', 'BAD_PROGRAM_HEADERS', 'BAD_DYNAMIC',
-  'STRTAB_UNMAPPED', 'STRING_OUT_OF_RANGE', 'STRING_UNTERMINATED', 'BAD_NOTE', 'TOO_LARGE',
-];
+/** ElfErrorCode of the core's E_* codes (assembly/elf-layout.ts). */
+const CODES = new Map<number, ElfErrorCode>([
+  [L.ELF_E_NOT_ELF, 'NOT_ELF'],
+  [L.ELF_E_BAD_CLASS, 'BAD_CLASS'],
+  [L.ELF_E_BAD_BYTE_ORDER, 'BAD_BYTE_ORDER'],
+  [L.ELF_E_TRUNCATED, 'TRUNCATED'],
+  [L.ELF_E_BAD_PROGRAM_HEADERS, 'BAD_PROGRAM_HEADERS'],
+  [L.ELF_E_BAD_DYNAMIC, 'BAD_DYNAMIC'],
+  [L.ELF_E_STRTAB_UNMAPPED, 'STRTAB_UNMAPPED'],
+  [L.ELF_E_STRING_OUT_OF_RANGE, 'STRING_OUT_OF_RANGE'],
+  [L.ELF_E_STRING_UNTERMINATED, 'STRING_UNTERMINATED'],
+  [L.ELF_E_BAD_NOTE, 'BAD_NOTE'],
+  [L.ELF_E_TOO_LARGE, 'TOO_LARGE'],
+]);
 
 const MESSAGES: Record<ElfErrorCode, string> = {
   NOT_ELF: 'not an ELF file (no \\x7fELF magic)',
@@ -41,6 +53,7 @@ const MESSAGES: Record<ElfErrorCode, string> = {
   TOO_LARGE: 'an ELF table is implausibly large',
   OUT_OF_MEMORY: 'cannot hold the ELF headers in wasm memory',
   READ_FAILED: 'cannot read the file',
+  INTERNAL: 'the wasm core failed',
 };
 
 export class ElfError extends Error {
@@ -59,7 +72,7 @@ export class ElfError extends Error {
 
   /** One line: `FILE: message (at byte N)`. */
   describe(file = this.file ?? '<input>'): string {
-    return `${file}: ${this.message}${this.code === 'READ_FAILED' || this.code === 'OUT_OF_MEMORY' ? '' : ` (at byte ${this.offset})`}`;
+    return `${file}: ${this.message}${this.code === 'READ_FAILED' || this.code === 'OUT_OF_MEMORY' || this.code === 'INTERNAL' ? '' : ` (at byte ${this.offset})`}`;
   }
 }
 
@@ -100,10 +113,12 @@ export const ELF_HEAD_BYTES = 64 * 1024;
 const MAX_ROUNDS = 16;
 const MAX_TOTAL_BYTES = 64 << 20;
 
-// Result table of assembly/elf-layout.ts.
+// Result table of assembly/elf-layout.ts (byte offsets, generated from it).
 const R = {
-  errorCode: 4, errorOffset: 8, cls: 16, data: 20, osAbi: 24, type: 28, machine: 32, flags: 36, soname: 40,
-  neededCount: 48, noteFound: 52, note: 56, dynamic: 72, abiVersion: 76, needs: 80, neededList: 80 + 8 * 16,
+  errorCode: L.ELF_ERROR_CODE, errorOffset: L.ELF_ERROR_OFFSET, cls: L.ELF_CLASS, data: L.ELF_DATA, osAbi: L.ELF_OSABI, type: L.ELF_TYPE,
+  machine: L.ELF_MACHINE, flags: L.ELF_FLAGS, soname: L.ELF_SONAME_ADDR, neededCount: L.ELF_NEEDED_COUNT, noteFound: L.ELF_NOTE_FOUND,
+  note: L.ELF_NOTE_OS, noteMajor: L.ELF_NOTE_MAJOR, noteMinor: L.ELF_NOTE_MINOR, notePatch: L.ELF_NOTE_PATCH, dynamic: L.ELF_HAS_DYNAMIC,
+  abiVersion: L.ELF_ABIVERSION, needs: L.ELF_NEEDS, neededList: L.ELF_NEEDED_LIST,
 } as const;
 
 interface Chunk {
@@ -138,7 +153,7 @@ function decodeAt(memory: ArrayBuffer, address: number, length: number): string 
 
 function collect(): Omit<ElfInfo, 'arch'> {
   const exports = wasmExports();
-  const resultBase = (exports.resultBase as () => number)();
+  const resultBase = exports.resultBase();
   const memory = exports.memory.buffer;
   const view = new DataView(memory, resultBase);
   const i32 = (offset: number): number => view.getInt32(offset, true);
@@ -149,7 +164,7 @@ function collect(): Omit<ElfInfo, 'arch'> {
   }
   const abiTag: ElfAbiTag | null =
     i32(R.noteFound) === 1
-      ? { os: view.getUint32(R.note, true), version: [view.getUint32(R.note + 4, true), view.getUint32(R.note + 8, true), view.getUint32(R.note + 12, true)] }
+      ? { os: view.getUint32(R.note, true), version: [view.getUint32(R.noteMajor, true), view.getUint32(R.noteMinor, true), view.getUint32(R.notePatch, true)] }
       : null;
   return {
     bits: i32(R.cls) === 2 ? 64 : 32,
@@ -178,17 +193,20 @@ export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
       throw err;
     }
     const exports = wasmExports();
-    const status = (exports.elfParse as () => number)();
-    if (status === 0) {
+    const status = exports.elfParse();
+    if (status === L.ELF_STATUS_OK) {
       const info = collect();
       return { ...info, arch: elfArch(info.machine, info.bits, info.flags) };
     }
-    const view = new DataView(exports.memory.buffer, (exports.resultBase as () => number)());
-    if (status === 2) {
-      throw new ElfError(CODES[view.getInt32(R.errorCode, true)] ?? 'TRUNCATED', view.getFloat64(R.errorOffset, true), file);
+    const view = new DataView(exports.memory.buffer, exports.resultBase());
+    if (status === L.ELF_STATUS_ERROR) {
+      const code = view.getInt32(R.errorCode, true);
+      const name = CODES.get(code);
+      if (!name) throw new ElfError('INTERNAL', view.getFloat64(R.errorOffset, true), file, `wasm core returned unknown ELF error code ${code}`);
+      throw new ElfError(name, view.getFloat64(R.errorOffset, true), file);
     }
-    if (status !== 1) throw new ElfError('OUT_OF_MEMORY', 0, file);
-    const count = (exports.elfNeedCount as () => number)();
+    if (status !== L.ELF_STATUS_NEED) throw new ElfError('OUT_OF_MEMORY', 0, file);
+    const count = exports.elfNeedCount();
     for (let i = 0; i < count; i++) {
       const offset = view.getFloat64(R.needs + i * 16, true);
       const length = view.getFloat64(R.needs + i * 16 + 8, true);

@@ -25,8 +25,7 @@ export function acquireInput(size: number, holder?: InputHolder): number {
     current = undefined;
     previous.evict();
   }
-  const reserve = wasmExports().reserveInput as (size: number) => number;
-  const address = size >= 0 && size <= 0xffff_0000 ? reserve(size) : 0;
+  const address = size >= 0 && size <= 0xffff_0000 ? wasmExports().reserveInput(size) : 0;
   if (address === 0) throw new LdCacheError('OUT_OF_MEMORY', `cannot hold ${size} bytes in wasm memory`, 0);
   current = holder;
   return address;

@@ -1,14 +1,19 @@
-// The LdCache model over the core's result table. Nothing is done per entry until asked:
-// entries are created on first access, strings decoded on first read. The input bytes and the
-// table stay in wasm memory (no copy) until another parse needs the region (see the residency
-// notes on ParsedLdCache). Views of wasm memory die when it grows, so every access goes through
-// #words()/#input(), which re-create them when their buffer was detached.
-import { cacheFamily, type CacheFamily } from './abi.js';
+// The LdCache model over the core's result table. Nothing is done per entry until asked: an
+// entry object is a small view (cache + index) made when asked for, and its strings are made
+// when read. The header facts are read once, at construction, into plain fields.
+//
+// Residency, the simple model: the table (and, for in-place parses, the input) stay where the
+// core left them in wasm memory (no copy), and the cache is the input region's holder. When
+// another parse takes the region, evict() copies them out once (3 MB of table per 200,000
+// entries; the input only when the caller's own bytes are not kept) and the cache reads its
+// copies from then on. Nothing else can grow or reuse wasm memory without taking the region
+// first, so views are valid until evict() replaces them.
+import { archBits, archName, cacheFamily, isHwcapsExtension, type CacheFamily } from './abi.js';
 import type { InputHolder } from './input-region.js';
-import { CacheEntry } from './ldcache-entry.js';
-import { asciiArea, type AsciiArea } from './string-area.js';
+import { CacheEntry, CacheIterator } from './ldcache-entry.js';
 import {
-  NONE, H_FORMAT, H_ORDER, H_COUNT, H_ENTRIES, H_HWCAP_COUNT, H_GEN_OFF, H_GEN_LEN, H_NEW_HEADER, H_OLD_COUNT, H_EXT_OFF, H_LEN_STRINGS, H_FLAGS_BYTE, H_NEW_ALIGN, H_RECORDS, H_RECORD_SIZE, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS,
+  NONE, H_FORMAT, H_ORDER, H_COUNT, H_ENTRIES, H_HWCAP_COUNT, H_GEN_OFF, H_GEN_LEN, H_OLD_COUNT, H_NEW_ALIGN, H_RECORDS, H_RECORD_SIZE,
+  H_STRINGS_START, H_STRINGS_END, H_STRINGS_ASCII, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS, E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET,
 } from './ldcache-table.js';
 import type { ByteOrder, CacheFormat, LdCache, LdCacheEntry } from './types.js';
 
@@ -16,12 +21,6 @@ export * from './ldcache-table.js';
 
 const FORMATS: readonly CacheFormat[] = ['old', 'new', 'compat'];
 
-/** allocate + set() is markedly faster than slice() on views of wasm memory. */
-function copyOf<T extends Uint8Array | Uint32Array>(view: T): T {
-  const copy = new (view.constructor as new (length: number) => T)(view.length);
-  copy.set(view as never);
-  return copy;
-}
 const decoder = new TextDecoder('utf-8', { fatal: false });
 
 /** Where a parse result lives in wasm memory. */
@@ -32,161 +31,135 @@ export interface TableLocation {
   length: number;
   tableAddress: number;
   tableWords: number;
-  /** The core's parse flags (PARSE_* in parse.ts), used again when the cache re-parses. */
+  /** The core's parse flags (PARSE_* in parse.ts). */
   parseFlags: number;
 }
 
-/** The entry table: record `i` starts at `words[start + i * ENTRY_WORDS]`. Valid until the next parse or memory growth. */
+/** The entry table: record `i` starts at `words[start + i * ENTRY_WORDS]`. Valid until the next parse. */
 export interface EntryTable {
   readonly words: Uint32Array;
   readonly start: number;
   readonly count: number;
 }
 
-/** Parses `bytes` again into wasm memory for `cache` (supplied by parse.ts). */
-export type Reparse = (cache: ParsedLdCache, bytes: Uint8Array) => TableLocation;
+interface NodeBuffer {
+  from(buffer: ArrayBufferLike, offset: number, length: number): { latin1Slice(start: number, end: number): string };
+}
+/** Node's Buffer where there is one (found, not imported: this module is browser-safe). */
+const nodeBuffer = (globalThis as unknown as { Buffer?: NodeBuffer }).Buffer;
 
 /**
- * Residency: a fresh cache views its input and table in wasm memory. When another parse takes
- * the region, evict() keeps the input (the caller's bytes when parseLdCache got them, else a
- * copy) and drops the table: a cache nobody touches again (the usual case) costs nothing more.
- * If it is used again, it parses its bytes again (same result); if it is then evicted a second
- * time it copies its table out for good, so two caches used in turn do not thrash.
+ * The text of bytes [low, high) that the core found all ASCII: one character per byte. Node's
+ * latin1 slice is several times faster than its TextDecoder; browsers' TextDecoder is fast.
  */
+function asciiSlice(bytes: Uint8Array, low: number, high: number): string {
+  if (nodeBuffer && typeof nodeBuffer.from === 'function') return nodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).latin1Slice(low, high);
+  return decoder.decode(bytes.subarray(low, high));
+}
+
+/**
+ * The decoded string area when every name and path lies in one all-ASCII range: each string is
+ * then a substring (V8 makes a slice, no copy). null when some byte is not ASCII.
+ */
+function asciiText(bytes: Uint8Array, low: number, high: number): string | null {
+  if (!(high > low)) return null;
+  const text = decoder.decode(bytes.subarray(low, high));
+  // Every byte gives at most one UTF-16 unit, and an invalid one gives U+FFFD: one unit per
+  // byte and no U+FFFD means every byte was ASCII (a leading BOM would be dropped: also caught).
+  return text.length === high - low && text.indexOf('\uFFFD') < 0 ? text : null;
+}
+
 export class ParsedLdCache implements LdCache, InputHolder {
   /** The file the bytes came from, where known. */
   readonly file: string | undefined;
-  #location: TableLocation | undefined;
-  #reparse: Reparse | undefined;
-  /** The input outside wasm memory: the caller's bytes, or a copy made at eviction. */
-  #source: Uint8Array | undefined;
-  /** The table, copied out for good at a second eviction. */
-  #ownWords: Uint32Array | undefined;
-  #evictions = 0;
-  #bytesView: Uint8Array | undefined;
-  #wordsView: Uint32Array | undefined;
-  #entries: (CacheEntry | undefined)[] | undefined;
+  readonly format: CacheFormat;
+  readonly byteOrder: ByteOrder;
+  /** Number of entries, as `ldconfig -p` prints it. */
+  readonly count: number;
+  /** nlibs of the old table (old and compat files; 0 for new-only). */
+  readonly oldCount: number;
+  /** Compat files: the alignment the new header was found at (8, or 4 for 32-bit writers); null otherwise. */
+  readonly compatAlignment: 8 | 4 | null;
+  /** The core's parse flags this cache was parsed with. */
+  readonly parseFlags: number;
+  /** Number of names in the glibc-hwcaps section. */
+  readonly hwcapCount: number;
+  #words: Uint32Array;
+  #bytes: Uint8Array;
+  #view: DataView | undefined;
+  /** Whether #bytes is the caller's (kept at eviction) rather than a view of wasm memory. */
+  #ownBytes = false;
+  readonly #little: boolean;
+  readonly #old: boolean;
+  readonly #start: number;
+  readonly #records: number;
+  readonly #recordSize: number;
   #family: CacheFamily | undefined;
   #generator: string | undefined | null = null;
   #hwcapDirs: string[] | undefined;
-  /** Names and paths decoded at once (undefined: not tried yet; null: not all ASCII). */
-  #asciiArea: AsciiArea | null | undefined;
+  /** The all-ASCII string area (undefined: not tried yet; null: not all ASCII) and its start. */
+  #text: string | null | undefined;
+  #textStart = 0;
+  #entries: CacheEntry[] | undefined;
 
-  constructor(file?: string) {
+  constructor(location: TableLocation, file?: string) {
     this.file = file;
-  }
-
-  /** Points the model at a successful parse result (by parse.ts, also after a re-parse). */
-  attach(location: TableLocation, reparse: Reparse): void {
-    this.#location = location;
-    this.#parseFlags = location.parseFlags;
-    this.#reparse = reparse;
-    this.#bytesView = this.#wordsView = undefined;
-  }
-
-  /**
-   * Lets eviction keep the caller's bytes instead of copying the input out (parseLdCache):
-   * the caller must not modify them while the cache is in use.
-   */
-  keepSource(bytes: Uint8Array): void {
-    this.#source = bytes;
-  }
-
-  evict(): void {
-    const location = this.#location;
-    if (!location) return;
-    this.#refresh();
-    if (!this.#source || this.#source.length !== location.length) this.#source = copyOf(this.#bytesView!);
-    if (++this.#evictions > 1) this.#ownWords = copyOf(this.#wordsView!);
-    this.#location = undefined;
-    this.#bytesView = this.#wordsView = undefined;
-  }
-
-  /** (Re)creates the views of wasm memory: growing memory detaches the old buffer (byteLength 0). */
-  #refresh(): void {
-    if (this.#wordsView && this.#wordsView.byteLength !== 0) return;
-    const location = this.#location!;
     const buffer = location.memory.buffer;
-    this.#bytesView = new Uint8Array(buffer, location.inputAddress, location.length);
-    this.#wordsView = new Uint32Array(buffer, location.tableAddress, location.tableWords);
+    const words = new Uint32Array(buffer, location.tableAddress, location.tableWords);
+    this.#words = words;
+    this.#bytes = new Uint8Array(buffer, location.inputAddress, location.length);
+    this.parseFlags = location.parseFlags;
+    this.format = FORMATS[words[H_FORMAT]!]!;
+    this.#old = this.format === 'old';
+    this.#little = words[H_ORDER] !== 1;
+    this.byteOrder = this.#little ? 'little' : 'big';
+    this.count = words[H_COUNT]!;
+    this.oldCount = words[H_OLD_COUNT]!;
+    const align = words[H_NEW_ALIGN];
+    this.compatAlignment = align === 8 || align === 4 ? align : null;
+    this.hwcapCount = words[H_HWCAP_COUNT]!;
+    this.#start = words[H_ENTRIES]!;
+    this.#records = words[H_RECORDS]!;
+    this.#recordSize = words[H_RECORD_SIZE]!;
   }
 
-  #input(): Uint8Array {
-    if (!this.#location) return this.#source!;
-    this.#refresh();
-    return this.#bytesView!;
+  /** Reads from the caller's `bytes` instead of wasm memory (parseLdCache): they must not change while the cache is in use. */
+  keepSource(bytes: Uint8Array): void {
+    this.#bytes = bytes;
+    this.#view = undefined;
+    this.#ownBytes = true;
   }
 
-  #words(): Uint32Array {
-    if (this.#ownWords) return this.#ownWords;
-    if (!this.#location) this.#reparse!(this, this.#source!);
-    this.#refresh();
-    return this.#wordsView!;
+  /** Another parse takes the wasm region: copy the table (and the input, unless it is the caller's) out. */
+  evict(): void {
+    this.#words = this.#words.slice();
+    if (!this.#ownBytes) {
+      this.#bytes = this.#bytes.slice();
+      this.#ownBytes = true;
+    }
+    this.#view = undefined;
+  }
+
+  #dataView(): DataView {
+    const b = this.#bytes;
+    return (this.#view ??= new DataView(b.buffer, b.byteOffset, b.byteLength));
   }
 
   /** One header word of the result table. */
   headerWord(index: number): number {
-    return this.#words()[index];
+    return this.#words[index]!;
   }
 
-  /** The parsed bytes (a view of wasm memory until evicted: do not keep it across another parse). */
+  /** The parsed bytes (a view of wasm memory until another parse: do not keep it across one). */
   get bytes(): Uint8Array {
-    return this.#input();
-  }
-
-  get format(): CacheFormat {
-    return FORMATS[this.headerWord(H_FORMAT)];
-  }
-
-  get byteOrder(): ByteOrder {
-    return this.headerWord(H_ORDER) === 1 ? 'big' : 'little';
-  }
-
-  get count(): number {
-    return this.headerWord(H_COUNT);
-  }
-
-  /** Offset of the new header (0 for new files, after the old table in compat files), or null for old-only files. */
-  get newHeaderOffset(): number | null {
-    const at = this.headerWord(H_NEW_HEADER);
-    return at === NONE ? null : at;
-  }
-
-  /** nlibs of the old table (old and compat files; 0 for new-only). */
-  get oldCount(): number {
-    return this.headerWord(H_OLD_COUNT);
-  }
-
-  /** The core's parse flags this cache was parsed with. */
-  get parseFlags(): number {
-    return this.#location?.parseFlags ?? this.#parseFlags;
-  }
-  #parseFlags = 0;
-
-  /** Compat files: the alignment the new header was found at (8, or 4 for 32-bit writers); null otherwise. */
-  get compatAlignment(): 8 | 4 | null {
-    const align = this.headerWord(H_NEW_ALIGN);
-    return align === 8 || align === 4 ? align : null;
-  }
-
-  get extensionOffset(): number {
-    return this.headerWord(H_EXT_OFF);
-  }
-
-  get lenStrings(): number {
-    return this.headerWord(H_LEN_STRINGS);
-  }
-
-  /** The new header's flags byte (endianness in bits 0-1), 0 for old-only files. */
-  get headerFlags(): number {
-    return this.headerWord(H_FLAGS_BYTE);
+    return this.#bytes;
   }
 
   /** The raw generator section, if the extension has one (arbitrary bytes, no NUL). */
   get generatorBytes(): Uint8Array | undefined {
-    const offset = this.headerWord(H_GEN_OFF);
+    const offset = this.#words[H_GEN_OFF]!;
     if (offset === NONE) return undefined;
-    return this.#input().subarray(offset, offset + this.headerWord(H_GEN_LEN));
+    return this.#bytes.subarray(offset, offset + this.#words[H_GEN_LEN]!);
   }
 
   get generator(): string | undefined {
@@ -197,15 +170,13 @@ export class ParsedLdCache implements LdCache, InputHolder {
     return this.#generator;
   }
 
-  /** Number of names in the glibc-hwcaps section. */
-  get hwcapCount(): number {
-    return this.headerWord(H_HWCAP_COUNT);
-  }
-
   get hwcapDirs(): readonly string[] {
     if (!this.#hwcapDirs) {
       const dirs: string[] = [];
-      for (let i = 0; i < this.hwcapCount; i++) dirs.push(this.#decode(this.hwcapNameBytes(i, 'truth')) ?? '');
+      for (let i = 0; i < this.hwcapCount; i++) {
+        const bytes = this.hwcapNameBytes(i, 'truth');
+        dirs.push(bytes ? decoder.decode(bytes) : '');
+      }
       this.#hwcapDirs = dirs;
     }
     return this.#hwcapDirs;
@@ -217,92 +188,116 @@ export class ParsedLdCache implements LdCache, InputHolder {
    */
   hwcapNameBytes(index: number, how: 'truth' | 'glibc'): Uint8Array | undefined {
     if (!(index >= 0 && index < this.hwcapCount)) return undefined;
-    const words = this.#words();
+    const words = this.#words;
     const record = HEADER_WORDS + index * HWCAP_WORDS + (how === 'truth' ? 0 : 2);
-    const offset = words[record];
+    const offset = words[record]!;
     if (offset === NONE) return undefined;
-    return this.#input().subarray(offset, offset + words[record + 1]);
+    return this.#bytes.subarray(offset, offset + words[record + 1]!);
   }
 
-  #decode(bytes: Uint8Array | undefined): string | undefined {
-    return bytes ? decoder.decode(bytes) : undefined;
-  }
-
-  /** The entry records, for loops that want numbers only (no objects, no strings). */
+  /** The entry records, for loops that want numbers only (no objects, no strings). Valid until the next parse. */
   entryTable(): EntryTable {
-    return { words: this.#words(), start: this.headerWord(H_ENTRIES), count: this.count };
+    return { words: this.#words, start: this.#start, count: this.count };
   }
 
   /** One word of entry `index`'s record (see the E_* constants). */
   entryWord(index: number, field: number): number {
-    const words = this.#words();
-    return words[words[H_ENTRIES] + index * ENTRY_WORDS + field];
+    return this.#words[this.#start + index * ENTRY_WORDS + field]!;
   }
 
   /** The file offset of entry `index`'s record in the entry array. */
   recordOffset(index: number): number {
-    return this.headerWord(H_RECORDS) + index * this.headerWord(H_RECORD_SIZE);
-  }
-
-  #u32(offset: number): number {
-    const b = this.#input();
-    return this.headerWord(H_ORDER) === 1
-      ? ((b[offset] << 24) | (b[offset + 1] << 16) | (b[offset + 2] << 8) | b[offset + 3]) >>> 0
-      : (b[offset] | (b[offset + 1] << 8) | (b[offset + 2] << 16) | (b[offset + 3] << 24)) >>> 0;
+    return this.#records + index * this.#recordSize;
   }
 
   /** Entry `index`'s raw flags word (unsigned). */
   flagsAt(index: number): number {
-    return this.#u32(this.recordOffset(index));
+    return this.#dataView().getUint32(this.#records + index * this.#recordSize, this.#little);
   }
 
   /** Entry `index`'s osversion (0 for old-format entries). */
   osVersionAt(index: number): number {
-    return this.headerWord(H_FORMAT) === 0 ? 0 : this.#u32(this.recordOffset(index) + 12);
+    return this.#old ? 0 : this.#dataView().getUint32(this.#records + index * this.#recordSize + 12, this.#little);
   }
 
   /** The high and low 32-bit words of entry `index`'s hwcap (0 for old-format entries). */
   hwcapHighAt(index: number): number {
-    if (this.headerWord(H_FORMAT) === 0) return 0;
-    return this.#u32(this.recordOffset(index) + (this.headerWord(H_ORDER) === 1 ? 16 : 20));
+    if (this.#old) return 0;
+    return this.#dataView().getUint32(this.#records + index * this.#recordSize + (this.#little ? 20 : 16), this.#little);
   }
 
   hwcapLowAt(index: number): number {
-    if (this.headerWord(H_FORMAT) === 0) return 0;
-    return this.#u32(this.recordOffset(index) + (this.headerWord(H_ORDER) === 1 ? 20 : 16));
+    if (this.#old) return 0;
+    return this.#dataView().getUint32(this.#records + index * this.#recordSize + (this.#little ? 16 : 20), this.#little);
+  }
+
+  /** Entry `index`'s hwcap as a bigint (no allocation for the usual 0). */
+  hwcapAt(index: number): bigint {
+    if (this.#old) return 0n;
+    const at = this.#records + index * this.#recordSize + 16;
+    const view = this.#dataView();
+    if (view.getUint32(at, true) === 0 && view.getUint32(at + 4, true) === 0) return 0n;
+    return view.getBigUint64(at, this.#little);
   }
 
   /** A view of `length` parsed bytes at `offset`. */
   slice(offset: number, length: number): Uint8Array {
-    return this.#input().subarray(offset, offset + length);
+    return this.#bytes.subarray(offset, offset + length);
   }
 
-  /** The family that names generic 32-bit entries (`i386` in an x86 cache, …). */
+  /** The family that names generic 32-bit entries (`i386` in an x86 cache, …): the first entry whose ABI tells. */
   get family(): CacheFamily {
     if (this.#family === undefined) {
-      const required = new Set<number>();
-      for (let i = 0; i < this.count; i++) required.add(this.flagsAt(i) & 0xff00);
-      this.#family = cacheFamily(required);
+      let family: CacheFamily = 'generic';
+      for (let i = 0; i < this.count && family === 'generic'; i++) family = cacheFamily([this.flagsAt(i) & 0xff00]);
+      this.#family = family;
     }
     return this.#family;
   }
 
+  /** Per ABI byte (`flags >> 8 & 0xff`): its arch name and bits in this cache's family, made once. */
+  #archNames: string[] | undefined;
+  #archBits: (32 | 64 | null)[] | undefined;
+
+  #makeArchTables(): string[] {
+    const family = this.family;
+    const names: string[] = [];
+    const bits: (32 | 64 | null)[] = [];
+    for (let abi = 0; abi < 256; abi++) {
+      names.push(archName(abi << 8, family));
+      bits.push(archBits(abi << 8, family));
+    }
+    this.#archBits = bits;
+    return (this.#archNames = names);
+  }
+
+  /** Entry `index`'s ABI name (`x86-64`, `i386`, …). */
+  archAt(index: number): string {
+    return (this.#archNames ?? this.#makeArchTables())[(this.flagsAt(index) >>> 8) & 0xff]!;
+  }
+
+  /** Entry `index`'s pointer width, or null where the flags and family do not tell. */
+  bitsAt(index: number): 32 | 64 | null {
+    if (!this.#archBits) this.#makeArchTables();
+    return this.#archBits![(this.flagsAt(index) >>> 8) & 0xff]!;
+  }
+
   entry(index: number): LdCacheEntry {
     if (!(Number.isInteger(index) && index >= 0 && index < this.count)) throw new RangeError(`no entry ${index}`);
-    const entries = (this.#entries ??= new Array<CacheEntry | undefined>(this.count));
-    return (entries[index] ??= new CacheEntry(this, index));
+    return this.#entries?.[index] ?? new CacheEntry(this, index);
   }
 
+  /** Every entry, as one array (made once; iterating the cache makes no array). */
   get entries(): readonly LdCacheEntry[] {
+    if (this.#entries) return this.#entries;
     const count = this.count;
-    const entries = (this.#entries ??= new Array<CacheEntry | undefined>(count));
-    for (let i = 0; i < count; i++) entries[i] ??= new CacheEntry(this, i);
-    return entries as CacheEntry[];
+    const entries = new Array<CacheEntry>(count);
+    for (let i = 0; i < count; i++) entries[i] = new CacheEntry(this, i);
+    return (this.#entries = entries);
   }
 
-  *[Symbol.iterator](): Iterator<LdCacheEntry> {
-    const count = this.count;
-    for (let i = 0; i < count; i++) yield this.entry(i);
+  [Symbol.iterator](): Iterator<LdCacheEntry> {
+    return this.#entries ? this.#entries[Symbol.iterator]() : new CacheIterator(this);
   }
 
   /** @internal Decodes bytes with replacement characters. */
@@ -310,20 +305,49 @@ export class ParsedLdCache implements LdCache, InputHolder {
     return decoder.decode(bytes);
   }
 
-  /** The parsed bytes [offset, offset + length) as UTF-8 with replacement characters. */
-  decodeRange(offset: number, length: number): string {
-    const area = this.#stringArea();
-    if (area !== null && offset >= area.start && offset + length <= area.end) {
-      return area.text.substring(offset - area.start, offset - area.start + length);
-    }
-    return decoder.decode(this.#input().subarray(offset, offset + length));
+  /** Entry `index`'s name (UTF-8 with replacement characters). */
+  nameAt(index: number): string {
+    const r = this.#start + index * ENTRY_WORDS;
+    return this.#string(this.#words[r + E_NAME_OFFSET]!, this.#words[r + E_NAME_LENGTH]!);
   }
 
-  #stringArea(): AsciiArea | null {
-    if (this.#asciiArea === undefined) {
-      const words = this.#words();
-      this.#asciiArea = asciiArea(this.#input(), words, words[H_ENTRIES], this.count, ENTRY_WORDS);
+  /** Entry `index`'s path. */
+  pathAt(index: number): string {
+    const r = this.#start + index * ENTRY_WORDS;
+    return this.#string(this.#words[r + E_PATH_OFFSET]!, this.#words[r + E_PATH_LENGTH]!);
+  }
+
+  #string(offset: number, length: number): string {
+    let text = this.#text;
+    if (text === undefined) text = this.#decodeArea();
+    if (text !== null) {
+      const at = offset - this.#textStart;
+      return text.substring(at, at + length);
     }
-    return this.#asciiArea;
+    return decoder.decode(this.#bytes.subarray(offset, offset + length));
+  }
+
+  /** The parsed bytes [offset, offset + length) as UTF-8 with replacement characters. */
+  decodeRange(offset: number, length: number): string {
+    const text = this.#text === undefined ? this.#decodeArea() : this.#text;
+    const at = offset - this.#textStart;
+    if (text !== null && at >= 0 && at + length <= text.length) return text.substring(at, at + length);
+    return decoder.decode(this.#bytes.subarray(offset, offset + length));
+  }
+
+  /** Decodes the smallest range holding every name and path, once, if it is all ASCII. */
+  #decodeArea(): string | null {
+    const words = this.#words;
+    const low = words[H_STRINGS_START]!;
+    const high = words[H_STRINGS_END]!;
+    this.#textStart = low;
+    if (!(high > low)) return (this.#text = null);
+    // The core saw every string byte: ASCII for sure, or maybe not (then check it all here).
+    return (this.#text = words[H_STRINGS_ASCII] === 1 ? asciiSlice(this.#bytes, low, high) : asciiText(this.#bytes, low, high));
+  }
+
+  /** Whether hwcap marks entry `index` as a glibc-hwcaps extension entry. */
+  isHwcapsAt(index: number): boolean {
+    return !this.#old && isHwcapsExtension(this.hwcapHighAt(index));
   }
 }

@@ -4,9 +4,10 @@ import { LdCacheError, type LdCacheErrorCode } from './errors.js';
 import { acquireInput, writeInput } from './input-region.js';
 import {
   H_COUNT, H_ERROR_ENTRY, H_EXT_OFF, H_ERROR_OFFSET, H_ERROR_VALUE, H_FORMAT, H_HWCAP_COUNT, H_NEW_HEADER, HEADER_WORDS, ENTRY_WORDS, HWCAP_WORDS,
-  NONE, ParsedLdCache, type Reparse, type TableLocation,
+  NONE, ParsedLdCache,
 } from './ldcache.js';
-import { wasmExports } from './wasm.js';
+import { wasmExports, type CoreExports } from './wasm.js';
+import { ERR_BAD_ENDIANNESS, ERR_BAD_EXTENSION, ERR_BAD_MAGIC, ERR_EMPTY, ERR_OUT_OF_MEMORY, ERR_STRING_OUT_OF_RANGE, ERR_STRING_UNTERMINATED, ERR_TABLE_TRUNCATED, ERR_TOO_SHORT } from './core-layout.generated.js';
 
 export interface ParseOptions {
   /** Named in error messages. */
@@ -26,29 +27,22 @@ export function parseFlagsOf(options: ParseOptions): number {
   return options.glibc64Reader ? PARSE_GLIBC64 : 0;
 }
 
-// Codes returned by the core (assembly/cache-read.ts), in order.
-const CODES: readonly LdCacheErrorCode[] = [
-  'EMPTY', // placeholder for 0, never used
-  'EMPTY',
-  'TOO_SHORT',
-  'BAD_MAGIC',
-  'BAD_ENDIANNESS',
-  'TABLE_TRUNCATED',
-  'STRING_OUT_OF_RANGE',
-  'STRING_UNTERMINATED',
-  'BAD_EXTENSION',
-  'OUT_OF_MEMORY',
-];
-
-interface CoreCache {
-  parseCache(length: number, flags: number): number;
-  probeCache(length: number): number;
-  resultBase(): number;
-}
+/** LdCacheError codes of the core's ERR_* codes (assembly/cache-read.ts); anything else is INTERNAL. */
+const CODES = new Map<number, LdCacheErrorCode>([
+  [ERR_EMPTY, 'EMPTY'],
+  [ERR_TOO_SHORT, 'TOO_SHORT'],
+  [ERR_BAD_MAGIC, 'BAD_MAGIC'],
+  [ERR_BAD_ENDIANNESS, 'BAD_ENDIANNESS'],
+  [ERR_TABLE_TRUNCATED, 'TABLE_TRUNCATED'],
+  [ERR_STRING_OUT_OF_RANGE, 'STRING_OUT_OF_RANGE'],
+  [ERR_STRING_UNTERMINATED, 'STRING_UNTERMINATED'],
+  [ERR_BAD_EXTENSION, 'BAD_EXTENSION'],
+  [ERR_OUT_OF_MEMORY, 'OUT_OF_MEMORY'],
+]);
 
 /** Calls into the core; a trap (a core bug, never expected) still leaves as an LdCacheError. */
-export function callCore<T>(file: string | undefined, call: (core: CoreCache) => T): T {
-  const core = wasmExports() as unknown as CoreCache;
+export function callCore<T>(file: string | undefined, call: (core: CoreExports) => T): T {
+  const core = wasmExports();
   try {
     return call(core);
   } catch (err) {
@@ -61,8 +55,8 @@ export function callCore<T>(file: string | undefined, call: (core: CoreCache) =>
 }
 
 function headerWords(): Uint32Array {
-  const core = wasmExports() as unknown as CoreCache;
-  return new Uint32Array(wasmExports().memory.buffer, core.resultBase(), HEADER_WORDS);
+  const core = wasmExports();
+  return new Uint32Array(core.memory.buffer, core.resultBase(), HEADER_WORDS);
 }
 
 /** The LdCacheError for the core's error `code` (its details are in the result header). */
@@ -72,7 +66,7 @@ export function coreError(code: number, file: string | undefined): LdCacheError 
   const entry = header[H_ERROR_ENTRY];
   const value = header[H_ERROR_VALUE];
   const what = entry === NONE ? '' : `entry ${entry}: `;
-  const name = CODES[code] ?? 'OUT_OF_MEMORY';
+  const name = CODES.get(code) ?? 'INTERNAL';
   let message: string;
   switch (name) {
     case 'EMPTY':
@@ -101,8 +95,11 @@ export function coreError(code: number, file: string | undefined): LdCacheError 
     case 'BAD_EXTENSION':
       message = `malformed extension data (${extensionProblem(header, offset, value)})`;
       break;
-    default:
+    case 'OUT_OF_MEMORY':
       message = 'cannot grow wasm memory for the parse result';
+      break;
+    default:
+      message = `wasm core returned unknown error code ${code}`;
   }
   return new LdCacheError(name, message, offset, file);
 }
@@ -122,44 +119,35 @@ function extensionProblem(header: Uint32Array, offset: number, value: number): s
   return `extension section ${Math.floor((offset - directory - 8) / 16)} ends at ${value}, past the end`;
 }
 
-/** Runs the core on the `length` bytes in the input region, which it hands to `cache`. */
-function parseResident(cache: ParsedLdCache, length: number, file: string | undefined, parseFlags: number): TableLocation {
-  // Re-register the region to the cache (keeps the bytes; tells any other holder to evict).
-  const inputAddress = acquireInput(length, cache);
-  const code = callCore(file, (core) => core.parseCache(length, parseFlags));
-  if (code !== 0) throw coreError(code, file);
-  const core = wasmExports() as unknown as CoreCache;
-  const header = headerWords();
-  const tableWords = HEADER_WORDS + header[H_HWCAP_COUNT] * HWCAP_WORDS + header[H_COUNT] * ENTRY_WORDS;
-  return { memory: wasmExports().memory, inputAddress, length, tableAddress: core.resultBase(), tableWords, parseFlags };
-}
-
-/** Brings an evicted cache back into wasm memory (the same bytes parse the same way). */
-const reparse: Reparse = (cache, bytes) => {
-  callCore(cache.file, () => writeInput(bytes));
-  const location = parseResident(cache, bytes.length, cache.file, cache.parseFlags);
-  cache.attach(location, reparse);
-  return location;
-};
-
 /**
  * Parses `length` bytes that the caller has already written at the wasm input address (see
- * `acquireInput`): the zero-copy path. The returned cache views them in place.
+ * `acquireInput`): the zero-copy path. The returned cache views them in place until another
+ * parse takes the region (it then copies what it needs out).
  */
 export function parseLdCacheInPlace(length: number, file?: string, options: ParseOptions = {}): ParsedLdCache {
-  const cache = new ParsedLdCache(file);
-  cache.attach(parseResident(cache, length, file, parseFlagsOf(options)), reparse);
+  return parseResident(length, file, parseFlagsOf(options), undefined);
+}
+
+function parseResident(length: number, file: string | undefined, parseFlags: number, source: Uint8Array | undefined): ParsedLdCache {
+  // Take the region (keeps the bytes; tells any other holder to evict) for the cache made below.
+  let cache: ParsedLdCache | undefined;
+  const holder = { evict: () => cache?.evict() };
+  const inputAddress = acquireInput(length, holder);
+  const code = callCore(file, (core) => core.parseCache(length, parseFlags));
+  if (code !== 0) throw coreError(code, file);
+  const core = wasmExports();
+  const header = headerWords();
+  const tableWords = HEADER_WORDS + header[H_HWCAP_COUNT]! * HWCAP_WORDS + header[H_COUNT]! * ENTRY_WORDS;
+  cache = new ParsedLdCache({ memory: core.memory, inputAddress, length, tableAddress: core.resultBase(), tableWords, parseFlags }, file);
+  if (source) cache.keepSource(source);
   return cache;
 }
 
 /**
  * Parses a whole cache file held in memory. The bytes are copied once, into wasm memory; the
- * cache may read `bytes` again later (when another parse took the wasm region), so do not
- * modify them while the cache is in use.
+ * cache reads `bytes` afterwards, so do not modify them while the cache is in use.
  */
 export function parseLdCache(bytes: Uint8Array, options: ParseOptions = {}): ParsedLdCache {
   callCore(options.file, () => writeInput(bytes));
-  const cache = parseLdCacheInPlace(bytes.length, options.file, options);
-  cache.keepSource(bytes);
-  return cache;
+  return parseResident(bytes.length, options.file, parseFlagsOf(options), bytes);
 }

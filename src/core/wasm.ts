@@ -3,10 +3,23 @@
 import { LdCacheError } from './errors.js';
 import { wasmBase64 } from './wasm-binary.generated.js';
 
-/** The raw exports of the core: numbers in, numbers out, plus the memory they address. */
+/** The core's exports (assembly/index.ts): numbers in, numbers out, plus the memory they address. */
 export interface CoreExports {
   readonly memory: WebAssembly.Memory;
-  readonly [name: string]: unknown;
+  /** Room for `size` input bytes; returns their address, 0 when memory cannot grow. */
+  reserveInput(size: number): number;
+  getInputLength(): number;
+  /** Where result tables start (after the input). */
+  resultBase(): number;
+  ensureMemory(end: number): number;
+  /** Checks the first `length` input bytes against both magics: 0 or an ERR_* code. */
+  probeCache(length: number): number;
+  /** Parses the `length` input bytes (flags: PARSE_GLIBC64): 0 or an ERR_* code. */
+  parseCache(length: number, flags: number): number;
+  /** Reads the ELF ranges placed in the input region: an ELF_STATUS_* value. */
+  elfParse(): number;
+  /** How many ranges the last ELF_STATUS_NEED asks for. */
+  elfNeedCount(): number;
 }
 
 let binary: Uint8Array | undefined;

@@ -1,0 +1,131 @@
+// The object layer on a 200,000-entry new-format cache: what a user's loop costs per entry,
+// against a C loop doing the same work (bench/c/entries.c: parse, bounds-check, strnlen both
+// strings; "fields" also reads flags, osversion and hwcap) and a plain-JS parser producing the
+// same entry objects. Every line parses the file and then reads the named fields of every entry.
+// Peak memory: each task is also run once in a child process, whose peak RSS is printed.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { parseLdCache } from '../dist/core/parse.js';
+import { archBits, archName, cacheFamily } from '../dist/core/abi.js';
+import { benchCache } from './gen-cache.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ENTRIES = Number(process.env.LDCACHE_BENCH_ENTRIES ?? 200_000);
+const file = await benchCache(ENTRIES);
+const bytes = readFileSync(file);
+
+/** A plain-JS reader of new-format files producing the same entries (name, path, flags, arch, bits, osVersion, hwcap). */
+function plainEntries(b) {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const little = (b[28] & 3) !== 3;
+  const count = view.getUint32(20, little);
+  if (48 + 24 * count > b.length) throw new Error('truncated');
+  // The same trick as the wasm path: decode the ASCII string area once, hand out substrings.
+  let low = b.length;
+  for (let i = 0; i < count; i++) low = Math.min(low, view.getUint32(48 + 24 * i + 4, little), view.getUint32(48 + 24 * i + 8, little));
+  const text = new TextDecoder('latin1').decode(b.subarray(low));
+  const required = new Set();
+  for (let i = 0; i < count; i++) required.add(view.getInt32(48 + 24 * i, little) & 0xff00);
+  const family = cacheFamily(required);
+  const entries = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const at = 48 + 24 * i;
+    const key = view.getUint32(at + 4, little) - low;
+    const value = view.getUint32(at + 8, little) - low;
+    const flags = view.getInt32(at, little);
+    entries[i] = {
+      index: i,
+      name: text.substring(key, text.indexOf('\0', key)),
+      path: text.substring(value, text.indexOf('\0', value)),
+      flags,
+      arch: archName(flags, family),
+      bits: archBits(flags, family),
+      osVersion: view.getUint32(at + 12, little),
+      hwcap: view.getBigUint64(at + 16, little),
+    };
+  }
+  return entries;
+}
+
+let sink = 0;
+const tasks = {
+  'iterator: for (const e of parseLdCache(b)), read name + path': () => {
+    let sum = 0;
+    for (const e of parseLdCache(bytes)) sum += e.name.length + e.path.length;
+    return sum;
+  },
+  'iterator: read every field (name, path, flags, arch, bits, osVersion, hwcap)': () => {
+    let sum = 0;
+    for (const e of parseLdCache(bytes)) {
+      sum += e.name.length + e.path.length + (e.flags & 0xff) + e.arch.length + (e.bits ?? 0) + e.osVersion + (e.hwcap !== 0n ? 1 : 0);
+    }
+    return sum;
+  },
+  '.entries array (every entry object kept), read name + path': () => {
+    let sum = 0;
+    const entries = parseLdCache(bytes).entries;
+    for (let i = 0; i < entries.length; i++) sum += entries[i].name.length + entries[i].path.length;
+    return sum;
+  },
+  'plain JS parser: array of the same entries, read name + path': () => {
+    let sum = 0;
+    const entries = plainEntries(bytes);
+    for (let i = 0; i < entries.length; i++) sum += entries[i].name.length + entries[i].path.length;
+    return sum;
+  },
+};
+
+const only = process.env.LDCACHE_BENCH_TASK;
+if (only !== undefined) {
+  // Child mode: run one task once, print its peak RSS.
+  sink += Object.values(tasks)[Number(only)]();
+  process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, sink }));
+  process.exit(0);
+}
+
+console.log(`cache: ${file} (${ENTRIES} entries, ${(bytes.length / 1e6).toFixed(1)} MB)`);
+const names = Object.keys(tasks);
+const sums = names.map((n) => tasks[n]());
+if (sums[0] !== sums[2] || sums[0] !== sums[3]) throw new Error(`readers disagree on the name/path length sum: ${sums}`);
+
+const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), iterations: 10, warmupTime: 300 });
+for (const name of names) bench.add(name, () => { sink += tasks[name](); });
+await bench.run();
+
+// C: the same parse + loop over a buffer read once.
+const c = {};
+const work = mkdtempSync(join(tmpdir(), 'ldcache-entries-bench-'));
+try {
+  const exe = join(work, 'entries');
+  execFileSync('gcc', ['-O2', '-o', exe, join(here, 'c', 'entries.c')]);
+  for (const mode of ['names', 'fields']) c[mode] = JSON.parse(execFileSync(exe, [file, mode, '1000'], { encoding: 'utf8' })).nsPerPass / ENTRIES;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const base = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))'], { encoding: 'utf8' })).maxRssKiB;
+const rss = names.map((_, i) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LDCACHE_BENCH_TASK: String(i) }, encoding: 'utf8' })).maxRssKiB);
+
+const goals = [['names', 4], ['fields', 8], ['names', 10], ['names', undefined]];
+const rows = bench.tasks.map((t, i) => {
+  const l = t.result.latency;
+  const per = (ms) => (ms * 1e6) / ENTRIES;
+  const [mode, goal] = goals[i];
+  const ratio = per(l.p50) / c[mode];
+  return {
+    task: t.name,
+    'ns/entry median': per(l.p50).toFixed(1),
+    'spread (min-p75)': `${per(l.min).toFixed(0)}-${per(l.p75).toFixed(0)}`,
+    'x C': ratio.toFixed(1),
+    goal: goal === undefined ? '-' : `<= ${goal}x C: ${ratio <= goal ? 'ok' : 'MISSED'}`,
+    'peak RSS MB (node alone)': `${(rss[i] / 1024).toFixed(0)} (${(base / 1024).toFixed(0)})`,
+  };
+});
+console.table(rows);
+console.log(`C (gcc -O2, bench/c/entries.c, same parse + loop): names ${c.names.toFixed(1)} ns/entry, every field ${c.fields.toFixed(1)} ns/entry`);
+const p = (name) => bench.tasks.find((t) => t.name === name).result.latency.p50;
+console.log(`plain JS parser / .entries array: ${(p(names[3]) / p(names[2])).toFixed(2)}x`);
+if (sink === 0.5) console.log(sink);
