@@ -100,11 +100,21 @@ function vaddrToOffset(phdrs: usize, vaddr: u64): u64 {
   return u64.MAX_VALUE;
 }
 
-/** Reads the GNU ABI tag from the notes in [offset, offset+size); returns an error status or 0. */
+/**
+ * Reads the GNU ABI tag from the notes in [offset, offset+size) (a PT_NOTE segment or SHT_NOTE
+ * section starting at a multiple of `align`); returns an error status or 0. As the gABI says
+ * (and binutils and glibc read them), each note is a 12-byte header, the name padded so that the
+ * descriptor starts at a multiple of the alignment *from the note's start*, the descriptor
+ * padded likewise: 4 for 32-bit notes, 8 for 64-bit ones such as `.note.gnu.property` (an
+ * alignment below 4 counts as 4, as binutils does). Other alignments are no note layout
+ * glibc reads: the range is skipped.
+ */
 function scanNotes(offset: u64, size: u64, align: u64): i32 {
+  if (align != 8 && align > 4) return 0;
+  const step: u64 = align == 8 ? 8 : 4;
+  const mask: u64 = step - 1;
   const base = at(offset, size);
   const r = resultBase();
-  const step: u64 = align == 8 ? 8 : 4;
   let pos: u64 = 0;
   while (pos <= size && size - pos >= 12) {
     const p = base + <usize>pos;
@@ -112,9 +122,11 @@ function scanNotes(offset: u64, size: u64, align: u64): i32 {
     const descsz = <u64>u32at(p + 4);
     const type = u32at(p + 8);
     const nameAt = pos + 12;
-    const descAt = nameAt + ((namesz + step - 1) & ~(step - 1));
-    const next = descAt + ((descsz + step - 1) & ~(step - 1));
-    if (namesz > size || descsz > size || descAt > size || descAt + descsz > size) return fail(R.E_BAD_NOTE, offset + pos);
+    // namesz and descsz are u32: these sums cannot overflow u64.
+    if (namesz > size - nameAt) return fail(R.E_BAD_NOTE, offset + pos);
+    const descAt = (nameAt + namesz + mask) & ~mask;
+    if (descAt > size || descsz > size - descAt) return fail(R.E_BAD_NOTE, offset + pos);
+    const next = (descAt + descsz + mask) & ~mask;
     if (type == R.NT_GNU_ABI_TAG && namesz == 4 && descsz >= 16 && load<u32>(base + <usize>nameAt) == 0x00554e47 /* "GNU\0" */) {
       const d = base + <usize>descAt;
       store<i32>(r + R.NOTE_FOUND, 1);
@@ -124,8 +136,7 @@ function scanNotes(offset: u64, size: u64, align: u64): i32 {
       store<u32>(r + R.NOTE_PATCH, u32at(d + 12));
       return 0;
     }
-    if (next <= pos) break;
-    pos = next;
+    pos = next; // > pos: the header alone is 12 bytes
   }
   return 0;
 }
@@ -182,7 +193,7 @@ export function elfParse(): i32 {
   phnum = u16at(h + (wide ? 56 : 44));
   const shentsize = u16at(h + (wide ? 58 : 46));
   const shnum = u16at(h + (wide ? 60 : 48));
-  if (phnum == 0) return R.STATUS_OK; // nothing to load: no dynamic section, no notes
+  if (phnum == 0) return sectionNotes(shoff, shnum, shentsize); // nothing to load: notes only in sections
   const minPhentsize: u32 = wide ? 56 : 32;
   if (phentsize < minPhentsize) return fail(R.E_BAD_PROGRAM_HEADERS, wide ? 54 : 42);
   const phsize = <u64>phnum * <u64>phentsize;
@@ -256,29 +267,36 @@ export function elfParse(): i32 {
   }
   store<i32>(r + R.NEEDED_COUNT, <i32>neededCount);
 
+  if (load<i32>(r + R.NOTE_FOUND) != 0) return R.STATUS_OK;
+  return sectionNotes(shoff, shnum, shentsize);
+}
+
+/**
+ * Round 4, when no PT_NOTE holds an ABI tag (or there are no program headers: a relocatable
+ * object such as crt1.o): the SHT_NOTE sections. A broken section table is ignored, as the loader
+ * ignores it.
+ */
+function sectionNotes(shoff: u64, shnum: u32, shentsize: u32): i32 {
+  const r = resultBase();
   const minShentsize: u32 = wide ? 64 : 40;
-  // Round 4: no ABI tag in PT_NOTE: look in SHT_NOTE sections (a broken section table is ignored,
-  // as the loader ignores it).
-  if (load<i32>(r + R.NOTE_FOUND) == 0 && shoff != 0 && shnum != 0 && shentsize >= minShentsize) {
-    const shsize = <u64>shnum * <u64>shentsize;
-    if (inFile(shoff, shsize)) {
-      const shdrs = at(shoff, shsize);
-      if (shdrs == 0) { need(shoff, shsize); return R.STATUS_NEED; }
-      for (let i: u32 = 0; i < shnum; i++) {
-        const s = shdrs + <usize>(i * shentsize);
-        if (u32at(s + 4) != R.SHT_NOTE) continue;
-        const off = wide ? u64at(s + 24) : <u64>u32at(s + 16);
-        const len = wide ? u64at(s + 32) : <u64>u32at(s + 20);
-        const align = wide ? u64at(s + 48) : <u64>u32at(s + 32);
-        if (!inFile(off, len) || len > R.MAX_RANGE) return fail(R.E_BAD_NOTE, shoff + <u64>(i * shentsize));
-        if (at(off, len) == 0) { need(off, len); missing = true; continue; }
-        if (!missing && scanNotes(off, len, align) != 0) return R.STATUS_ERROR;
-        if (load<i32>(r + R.NOTE_FOUND) != 0) break;
-      }
-      if (missing) return R.STATUS_NEED;
-    }
+  if (shoff == 0 || shnum == 0 || shentsize < minShentsize) return R.STATUS_OK;
+  const shsize = <u64>shnum * <u64>shentsize;
+  if (!inFile(shoff, shsize)) return R.STATUS_OK;
+  const shdrs = at(shoff, shsize);
+  if (shdrs == 0) { need(shoff, shsize); return R.STATUS_NEED; }
+  let missing = false;
+  for (let i: u32 = 0; i < shnum; i++) {
+    const s = shdrs + <usize>(i * shentsize);
+    if (u32at(s + 4) != R.SHT_NOTE) continue;
+    const off = wide ? u64at(s + 24) : <u64>u32at(s + 16);
+    const len = wide ? u64at(s + 32) : <u64>u32at(s + 20);
+    const align = wide ? u64at(s + 48) : <u64>u32at(s + 32);
+    if (!inFile(off, len) || len > R.MAX_RANGE) return fail(R.E_BAD_NOTE, shoff + <u64>(i * shentsize));
+    if (at(off, len) == 0) { need(off, len); missing = true; continue; }
+    if (!missing && scanNotes(off, len, align) != 0) return R.STATUS_ERROR;
+    if (load<i32>(r + R.NOTE_FOUND) != 0) break;
   }
-  return R.STATUS_OK;
+  return missing ? R.STATUS_NEED : R.STATUS_OK;
 }
 
 /** Number of ranges the last STATUS_NEED asked for. */
