@@ -21,6 +21,8 @@ const needs = [
   ['qemu-s390x-static', 'qemu-user-static'],
   ['unshare', 'util-linux'],
   ['file', 'file'],
+  // systemd-analyze verify checks the shipped units (it needs no running systemd).
+  ['systemd-analyze', 'systemd'],
   // Peak memory of a CLI run (hostile-paths tests) and binutils' readelf (ELF reader tests).
   ['/usr/bin/time', 'time'],
   ['readelf', 'binutils'],

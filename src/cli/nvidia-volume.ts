@@ -11,14 +11,15 @@ const commands: Record<string, string> = {
   remove: 'remove a driver volume',
   plugin: 'serve driver volumes to Docker (legacy volume plugin)',
   'docker-args': 'print the docker run arguments that inject the driver',
-  cdi: 'write a Container Device Interface spec',
+  cdi: 'write a Container Device Interface spec (cdi list, cdi validate)',
+  'install-services': 'install and enable the systemd units (--remove: remove them)',
 };
 
 const usage = `Usage: nvidia-volume COMMAND [OPTIONS]
 
 Commands:
 ${Object.entries(commands)
-  .map(([name, what]) => `  ${name.padEnd(12)} ${what}`)
+  .map(([name, what]) => `  ${name.padEnd(17)} ${what}`)
   .join('\n')}
 
 Run 'nvidia-volume COMMAND --help' for a command's options; 'nvidia-volume --version' for the version.
