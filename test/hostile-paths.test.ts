@@ -103,7 +103,7 @@ describeNeeding('directories that cannot be made (built nvidia-volume)', !built 
   it('a regular file on the way is named as not a directory, nothing is created', async () => {
     await writeFile(join(scratch, 'file'), 'x');
     const run = runBounded(volumeCli, ['cdi', '--root', root.root, '--output', join(scratch, 'file', 'sub', 'nvidia.json')]);
-    expectCleanFailure(run, 'nvidia-volume', `${join(scratch, 'file')} is not a directory`);
+    expectCleanFailure(run, 'nvidia-volume', `${join(scratch, 'file')}: not a directory`);
     expect(existsSync(join(scratch, 'file', 'sub'))).toBe(false);
   });
 });

@@ -76,6 +76,13 @@ export class ElfError extends Error {
   }
 }
 
+/** The ElfError for the core's error `code`; a code this host does not know is INTERNAL (a bug, never bad input). */
+export function elfCoreError(code: number, offset: number, file?: string): ElfError {
+  const known = CODES.get(code);
+  if (known === undefined) return new ElfError('INTERNAL', 0, file, `wasm core returned unknown ELF error code ${code}`);
+  return new ElfError(known, offset, file);
+}
+
 export interface ElfAbiTag {
   /** 0 Linux, 1 Hurd, 2 Solaris, 3 FreeBSD, … */
   os: number;
@@ -189,7 +196,7 @@ export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
     try {
       place(chunks, source.size);
     } catch (err) {
-      if (err instanceof LdCacheError) throw new ElfError('OUT_OF_MEMORY', 0, file);
+      if (err instanceof LdCacheError) throw new ElfError(err.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'INTERNAL', 0, file);
       throw err;
     }
     const exports = wasmExports();
@@ -200,12 +207,10 @@ export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
     }
     const view = new DataView(exports.memory.buffer, exports.resultBase());
     if (status === L.ELF_STATUS_ERROR) {
-      const code = view.getInt32(R.errorCode, true);
-      const name = CODES.get(code);
-      if (!name) throw new ElfError('INTERNAL', view.getFloat64(R.errorOffset, true), file, `wasm core returned unknown ELF error code ${code}`);
-      throw new ElfError(name, view.getFloat64(R.errorOffset, true), file);
+      throw elfCoreError(view.getInt32(R.errorCode, true), view.getFloat64(R.errorOffset, true), file);
     }
-    if (status !== L.ELF_STATUS_NEED) throw new ElfError('OUT_OF_MEMORY', 0, file);
+    if (status === L.ELF_STATUS_NO_MEMORY) throw new ElfError('OUT_OF_MEMORY', 0, file);
+    if (status !== L.ELF_STATUS_NEED) throw new ElfError('INTERNAL', 0, file, `wasm core returned unknown ELF status ${status}`);
     const count = exports.elfNeedCount();
     for (let i = 0; i < count; i++) {
       const offset = view.getFloat64(R.needs + i * 16, true);

@@ -89,6 +89,7 @@ function pairFromLibc(fs: RootFs, dirs: readonly string[]): AbiPair | null {
 }
 
 export function collectCandidates(fs: RootFs, warnings: string[]): CandidateSet {
+  const before = warnings.length;
   const entries = readCacheEntries(fs, warnings);
   if (entries) {
     const abis = pairFromArchs(entries.filter((e) => e.bits === 64).map((e) => e.arch));
@@ -100,7 +101,8 @@ export function collectCandidates(fs: RootFs, warnings: string[]): CandidateSet 
     return { candidates, abis, source: 'cache' };
   }
 
-  warnings.push(`no ${CACHE_PATH} in the root: scanning its library directories (ld.so.conf and the standard ones)`);
+  // One warning says why the cache is not used: an unusable cache has said so already.
+  if (warnings.length === before) warnings.push(`no ${CACHE_PATH} in the root: scanning its library directories (ld.so.conf and the standard ones)`);
   const dirs = libraryDirs(fs);
   const candidates: Candidate[] = [];
   for (const dir of dirs) {

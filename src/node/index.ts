@@ -3,6 +3,7 @@
 export { readLdCache, readLdCacheStream, readLdCacheInRoot, cachePathOf, DEFAULT_CACHE_PATH, MAX_CACHE_BYTES, type ReadCacheTarget } from './read-cache.js';
 export { discoverDriver, discoverDriverSync, type DiscoverOptions } from './discover.js';
 export { hostPath, RootFs, RootFsError } from './rootfs.js';
+export { HostError, hostErrorFrom, errnoText } from './errors.js';
 export type * from './discovery-types.js';
 export { createDriverVolume, dockerVolumeName, type CreateVolumeOptions, type CreatedVolume, type VolumeProgress } from './volume.js';
 export { NoDriverError, noDriverReason, requireDriver } from './no-driver.js';

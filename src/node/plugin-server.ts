@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from 'node:net';
 import { chmod, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { HostError } from './errors.js';
 import { makeDirectories } from './make-dirs.js';
 import { lstatOrNull } from './volume-fs.js';
 import type { DriverVolumePlugin } from './plugin-handlers.js';
@@ -45,8 +46,8 @@ async function prepareSocketPath(socket: string): Promise<void> {
   await makeDirectories(dirname(socket), 0o700);
   const info = await lstatOrNull(socket);
   if (info === null) return;
-  if (!info.isSocket()) throw new Error(`${socket}: exists and is not a socket; refusing to replace it`);
-  if (await socketAnswers(socket)) throw new Error(`${socket}: another plugin is listening there`);
+  if (!info.isSocket()) throw new HostError('EEXIST', socket, 'exists and is not a socket; refusing to replace it');
+  if (await socketAnswers(socket)) throw new HostError('EADDRINUSE', socket, 'another plugin is listening there');
   await unlink(socket);
 }
 

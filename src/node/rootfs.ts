@@ -5,6 +5,7 @@
 // so a link swapped in between cannot lead outside the root.
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, realpathSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
+import { errnoText, errnoOf, HostError } from './errors.js';
 
 /** Linux's limit on links followed in one lookup (MAXSYMLINKS). */
 export const MAX_LINK_HOPS = 40;
@@ -13,15 +14,15 @@ const MAX_STEPS = 4096;
 
 export type RootFsErrorCode = 'ENOENT' | 'ENOTDIR' | 'ELOOP' | 'ENAMETOOLONG' | 'ECHANGED' | 'ENOTREG' | 'EFBIG' | 'EIO';
 
-export class RootFsError extends Error {
-  override readonly name = 'RootFsError';
+/** A path inside a root that cannot be resolved, opened or read; `path` is the path inside the root. */
+export class RootFsError extends HostError {
+  override name = 'RootFsError';
   constructor(
-    readonly code: RootFsErrorCode,
-    /** The path inside the root that was being resolved. */
-    readonly path: string,
-    message: string,
+    override readonly code: RootFsErrorCode,
+    path: string,
+    reason: string,
   ) {
-    super(`${path}: ${message}`);
+    super(code, path, reason);
   }
 }
 
@@ -218,6 +219,10 @@ export class RootFs {
         if (total > limit) throw tooBig();
       }
       return Buffer.concat(chunks);
+    } catch (err) {
+      if (err instanceof RootFsError) throw err;
+      // A read that fails (EIO from a disk or a /proc file, EISDIR...) names the file like every other refusal.
+      throw new RootFsError('EIO', path, `cannot read ${resolved.path}: ${errnoText(errnoOf(err) ?? 'EIO')}`);
     } finally {
       closeSync(fd);
     }

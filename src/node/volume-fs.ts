@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HostError, hostErrorFrom } from './errors.js';
 import { makeDirectories } from './make-dirs.js';
 
 export const DEFAULT_VOLUMES_DIR = '/var/lib/nvidia-docker/volumes';
@@ -38,10 +39,11 @@ export async function resolveVolumesDir(dir: string, create = true): Promise<str
   try {
     if (create) await makeDirectories(dir, 0o755);
     const real = await realpath(dir);
-    if (!(await stat(real)).isDirectory()) throw new Error('not a directory');
+    if (!(await stat(real)).isDirectory()) throw new HostError('ENOTDIR', dir, 'not a directory');
     return real;
   } catch (err) {
-    throw new Error(`${dir}: cannot use as volumes directory: ${(err as Error).message}`);
+    const cause = hostErrorFrom(err, dir);
+    throw new HostError(cause.code, dir, `cannot use as volumes directory: ${cause.path === dir ? cause.reason : cause.message}`);
   }
 }
 
@@ -54,12 +56,12 @@ export async function volumeBaseDir(realDir: string, create: boolean): Promise<s
     try {
       await mkdir(base, { mode: 0o755 });
     } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw new Error(`${base}: ${(err as Error).message}`);
+      if (errorCode(err) !== 'EEXIST') throw hostErrorFrom(err, base, 'cannot create directory');
     }
     info = await lstat(base);
   }
-  if (info.isSymbolicLink()) throw new Error(`${base}: is a symlink; refusing to follow it (remove it or choose another --dir)`);
-  if (!info.isDirectory()) throw new Error(`${base}: is not a directory`);
+  if (info.isSymbolicLink()) throw new HostError('ESYMLINK', base, 'is a symlink; refusing to follow it (remove it or choose another --dir)');
+  if (!info.isDirectory()) throw new HostError('ENOTDIR', base, 'is not a directory');
   return base;
 }
 
@@ -127,13 +129,13 @@ export async function readSmallFile(path: string, limit = 4 << 20): Promise<stri
     handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return null;
-    if (errorCode(err) === 'ELOOP') throw new Error(`${path}: is a symlink`);
-    throw err;
+    if (errorCode(err) === 'ELOOP') throw new HostError('ESYMLINK', path, 'is a symlink');
+    throw hostErrorFrom(err, path, 'cannot open');
   }
   try {
     const info = await handle.stat();
-    if (!info.isFile()) throw new Error(`${path}: is not a regular file`);
-    if (info.size > limit) throw new Error(`${path}: larger than ${limit} bytes`);
+    if (!info.isFile()) throw new HostError('ENOTREG', path, 'is not a regular file');
+    if (info.size > limit) throw new HostError('EFBIG', path, `larger than ${limit} bytes`);
     return await handle.readFile('utf8');
   } finally {
     await handle.close();

@@ -8,6 +8,7 @@
 // link(2), COPYFILE_EXCL, O_CREAT|O_EXCL), so a planted symlink is never followed.
 import { constants, type Stats } from 'node:fs';
 import { copyFile, link, lstat, open, unlink, type FileHandle } from 'node:fs/promises';
+import { HostError } from './errors.js';
 import { errorCode } from './volume-fs.js';
 import { fdPath, MAX_DRIVER_FILE_BYTES, type OpenedSource } from './volume-source.js';
 
@@ -52,7 +53,7 @@ async function copySparse(source: FileHandle, out: FileHandle, label: string): P
   for (;;) {
     const { bytesRead } = await source.read(chunk, 0, CHUNK, position);
     if (bytesRead === 0) break;
-    if (position + bytesRead > MAX_DRIVER_FILE_BYTES) throw new Error(`${label}: grew past ${MAX_DRIVER_FILE_BYTES} bytes while being copied`);
+    if (position + bytesRead > MAX_DRIVER_FILE_BYTES) throw new HostError('EFBIG', label, `grew past ${MAX_DRIVER_FILE_BYTES} bytes while being copied`);
     // Runs of non-zero blocks are written with one call each.
     let runStart = -1;
     for (let at = 0; at < bytesRead; at += BLOCK) {
@@ -89,7 +90,7 @@ export async function placeFile(
       const placed = await lstat(destination);
       if (placed.ino !== source.stats.ino || placed.dev !== source.stats.dev) {
         await unlink(destination);
-        throw new Error(`${label}: was replaced while being linked into the volume (another file took its name); refusing`);
+        throw new HostError('ECHANGED', label, 'was replaced while being linked into the volume (another file took its name); refusing');
       }
       return { method: 'link', placed };
     }

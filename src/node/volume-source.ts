@@ -8,6 +8,7 @@
 // the name inside its exact parent directory and checks that the link is that inode.
 import { constants, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { errnoText, HostError } from './errors.js';
 import { errorCode } from './volume-fs.js';
 
 /** Driver libraries are at most a few hundred MB (libcuda, rtcore, nvvm); anything larger is refused. */
@@ -39,28 +40,29 @@ export async function openRoot(root: string): Promise<FileHandle> {
   try {
     handle = await open(root, constants.O_RDONLY | constants.O_DIRECTORY);
   } catch (err) {
-    throw new Error(`${root}: cannot open the driver root: ${(err as Error).message}`);
+    throw new HostError(errorCode(err) || 'EIO', root, `cannot open the driver root: ${errnoText(errorCode(err) || 'EIO')}`);
   }
   try {
     const [own, viaProc] = await Promise.all([handle.stat(), stat(fdPath(handle.fd))]);
-    if (own.ino !== viaProc.ino || own.dev !== viaProc.dev) throw new Error('it names another directory');
+    if (own.ino !== viaProc.ino || own.dev !== viaProc.dev) throw new HostError('ECHANGED', root, 'it names another directory');
   } catch (err) {
     await handle.close();
-    throw new Error(`${root}: /proc/self/fd is not usable (${(err as Error).message}); create needs /proc mounted to open the driver files race-free`);
+    const why = err instanceof HostError ? err.reason : errnoText(errorCode(err) || 'EIO');
+    throw new HostError('ENOPROC', root, `/proc/self/fd is not usable (${why}); create needs /proc mounted to open the driver files race-free`);
   }
   return handle;
 }
 
-function refusal(source: string, inside: string, err: unknown, isLast: boolean): Error {
+function refusal(source: string, inside: string, err: unknown, isLast: boolean): HostError {
   const code = errorCode(err);
   const what = isLast ? inside : `${inside} (on the path)`;
   // O_NOFOLLOW|O_DIRECTORY answers ENOTDIR for a symlink, O_NOFOLLOW alone ELOOP.
-  if (code === 'ELOOP') return new Error(`${source}: ${what} is a symbolic link now (it changed after discovery); refusing to follow it`);
+  if (code === 'ELOOP') return new HostError('ECHANGED', source, `${what} is a symbolic link now (it changed after discovery); refusing to follow it`);
   if (code === 'ENOTDIR') {
-    return new Error(`${source}: ${what} is ${isLast ? 'under a non-directory' : 'a symbolic link or not a directory'} now (it changed after discovery); refusing to follow it`);
+    return new HostError('ECHANGED', source, `${what} is ${isLast ? 'under a non-directory' : 'a symbolic link or not a directory'} now (it changed after discovery); refusing to follow it`);
   }
-  if (code === 'ENOENT') return new Error(`${source}: ${what} disappeared after discovery`);
-  return new Error(`${source}: cannot open ${what}: ${(err as Error).message}`);
+  if (code === 'ENOENT') return new HostError('ECHANGED', source, `${what} disappeared after discovery`);
+  return new HostError(code || 'EIO', source, `cannot open ${what}: ${errnoText(code || 'EIO')}`);
 }
 
 /**
@@ -70,7 +72,7 @@ function refusal(source: string, inside: string, err: unknown, isLast: boolean):
  */
 export async function openSource(root: FileHandle, inside: string, source: string): Promise<OpenedSource> {
   const parts = inside.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.length === 0 || parts.includes('..')) throw new Error(`${source}: not a resolved path inside the root`);
+  if (parts.length === 0 || parts.includes('..')) throw new HostError('INTERNAL', source, 'not a resolved path inside the root');
   let dir = root;
   let walked = '';
   const closeDir = async (): Promise<void> => {
@@ -103,7 +105,7 @@ export async function openSource(root: FileHandle, inside: string, source: strin
         : null;
     if (problem !== null) {
       await file.close();
-      throw new Error(`${source}: ${problem}`);
+      throw new HostError(stats.isFile() ? 'EFBIG' : 'ENOTREG', source, problem);
     }
     // The parent stays open: a hard link is made through it (the root handle is shared, never closed here).
     const parent = dir === root ? await open(fdPath(root.fd), constants.O_RDONLY | constants.O_DIRECTORY) : dir;

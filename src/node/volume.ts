@@ -5,6 +5,7 @@
 import { mkdir, open, rename, rm, symlink, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DriverDiscovery } from './discovery-types.js';
+import { HostError, hostErrorFrom } from './errors.js';
 import { MANIFEST_NAME, describePlaced, manifestText, newManifest, verifyVolume, type ManifestFile } from './volume-manifest.js';
 import { placeFile, type PlacementMethod, type PlacementStrategy } from './volume-link.js';
 import { openRoot, openSource } from './volume-source.js';
@@ -100,8 +101,8 @@ async function buildInto(temp: string, layout: VolumeLayout, strategy: Placement
         try {
           result = await placeFile(source, join(temp, file.path), strategy, file.source);
         } catch (err) {
-          const message = (err as Error).message;
-          throw new Error(message.startsWith(file.source) ? message : `${file.source}: cannot place into the volume: ${message}`);
+          const cause = hostErrorFrom(err, file.source);
+          throw cause.path === file.source ? cause : new HostError(cause.code, file.source, `cannot place into the volume: ${cause.message}`);
         }
         if (onProgress) {
           progress.files += 1;
@@ -171,7 +172,7 @@ export async function createDriverVolume(options: CreateVolumeOptions = {}): Pro
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
       // Another run finished first: use its volume if it is good.
       const theirs = await verifyVolume(final, version, layout);
-      if (!theirs.complete) throw new Error(`${final}: appeared while building and is ${theirs.reason}`);
+      if (!theirs.complete) throw new HostError('ECHANGED', final, `appeared while building and is ${theirs.reason}`);
       await rm(temp, { recursive: true, force: true });
       return result(false, theirs.manifest.files);
     }

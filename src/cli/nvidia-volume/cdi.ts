@@ -1,6 +1,7 @@
 // `nvidia-volume cdi`: writes a Container Device Interface spec for the driver under --root.
 import { resolve } from 'node:path';
 import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeSpecFileIfChanged, type CdiFormat } from '../../node/cdi.js';
+import { hostErrorFrom } from '../../node/errors.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 
 const usage = `Usage: nvidia-volume cdi [OPTIONS]
@@ -80,8 +81,10 @@ export async function run(args: string[]): Promise<number> {
   try {
     await writeSpecFileIfChanged(values.output, text);
   } catch (err) {
-    // Node's message names the temp file; the user knows only the target.
-    throw new CliError(`cannot write ${values.output}: ${(err as Error).message.split(',')[0]}`);
+    // From the code: Node's message names the temp file, the user knows only the target; a
+    // directory on the way that cannot be made is named.
+    const cause = hostErrorFrom(err, values.output);
+    throw new CliError(`cannot write ${values.output}: ${cause.path === values.output ? cause.reason : cause.message}`);
   }
   return 0;
 }
