@@ -1,16 +1,20 @@
 // Compares two caches entry by entry. Entries are keyed by what the loader matches on (name,
-// flags, hwcap); a key present in both whose paths differ is a changed entry.
+// flags, hwcap); of several entries with one key the loader uses the first in the file. A key
+// present in both whose paths differ is one of:
+//   changed   the path the loader uses in A is gone from B (B uses another);
+//   shadowed  A's path is still in B, but a second entry now comes first and the loader takes it;
+//   unused    the loader uses the same path in both; an entry it never reaches was added or removed.
 import type { LdCache, LdCacheEntry } from '../core/types.js';
 import { hwcapText } from './entry-text.js';
 
-export type ChangeKind = 'only-a' | 'only-b' | 'changed';
+export type ChangeKind = 'only-a' | 'only-b' | 'changed' | 'shadowed' | 'unused';
 
 export interface CompareRow {
   readonly kind: ChangeKind;
   readonly name: string;
   readonly flags: number;
   readonly hwcap: string;
-  /** Paths under this key in A (empty for only-b). */
+  /** Paths under this key in A (empty for only-b), in file order: the first is the one the loader uses. */
   readonly pathsA: readonly string[];
   readonly pathsB: readonly string[];
 }
@@ -47,18 +51,24 @@ function samePaths(a: readonly string[], b: readonly string[]): boolean {
   return [...a].sort().every((path, i) => path === sortedB[i]);
 }
 
+/** What changed for the loader between two different path lists of one key (file order). */
+function changeKind(a: readonly string[], b: readonly string[]): ChangeKind {
+  if (a[0] === b[0]) return 'unused';
+  return b.includes(a[0]!) ? 'shadowed' : 'changed';
+}
+
 export function compareCaches(a: LdCache, b: LdCache): CompareResult {
   const groupsA = groupEntries(a);
   const groupsB = groupEntries(b);
   const rows: CompareRow[] = [];
-  const counts: Record<ChangeKind, number> = { 'only-a': 0, 'only-b': 0, changed: 0 };
+  const counts: Record<ChangeKind, number> = { 'only-a': 0, 'only-b': 0, changed: 0, shadowed: 0, unused: 0 };
   let unchanged = 0;
   for (const [key, group] of groupsA) {
     const other = groupsB.get(key);
     if (!other) {
       rows.push({ kind: 'only-a', name: group.name, flags: group.flags, hwcap: group.hwcap, pathsA: group.paths, pathsB: [] });
     } else if (!samePaths(group.paths, other.paths)) {
-      rows.push({ kind: 'changed', name: group.name, flags: group.flags, hwcap: group.hwcap, pathsA: group.paths, pathsB: other.paths });
+      rows.push({ kind: changeKind(group.paths, other.paths), name: group.name, flags: group.flags, hwcap: group.hwcap, pathsA: group.paths, pathsB: other.paths });
     } else {
       unchanged++;
     }

@@ -12,6 +12,17 @@ export interface EntriesViewOptions {
   nvidiaStatus(index: number): string | undefined;
   /** How many entries are NVIDIA driver libraries (offers a filter and a colour legend when > 0). */
   nvidiaCount: number;
+  /** Of those, how many are strays of another driver version and how many of unknown version. */
+  nvidiaStrays?: number;
+  nvidiaUnknown?: number;
+}
+
+/** The NVIDIA filter's label: what it shows, and how many of those are not the driver's. */
+function nvidiaLabel(options: EntriesViewOptions): string {
+  const strays = options.nvidiaStrays ?? 0;
+  const unknown = options.nvidiaUnknown ?? 0;
+  const others = [strays && `${strays.toLocaleString('en-US')} stray`, unknown && `${unknown.toLocaleString('en-US')} version unknown`].filter(Boolean);
+  return ` NVIDIA libraries only (${options.nvidiaCount.toLocaleString('en-US')}${others.length ? `, of which ${others.join(', ')}` : ''})`;
 }
 
 export class EntriesView {
@@ -60,10 +71,10 @@ export class EntriesView {
       emptyText: 'No entry matches the filters.',
       columns: [
         { id: 'index', label: '#', width: '4.5rem', sortable: true, text: (item) => String(item) },
-        { id: 'name', label: 'Name', width: 'minmax(0, 1.1fr)', mono: true, sortable: true, text: (item) => entry(item).name },
+        { id: 'name', label: 'Name', width: 'minmax(0, 1.1fr)', mono: true, sortable: true, text: (item) => entry(item).name, highlight: () => this.needle() },
         { id: 'flags', label: 'Flags', width: '9rem', mono: true, sortable: true, text: (item) => flagsWords(entry(item).flags) },
         { id: 'hwcap', label: 'hwcap', width: 'minmax(5rem, 0.45fr)', mono: true, sortable: true, text: (item) => hwcapText(entry(item)) },
-        { id: 'path', label: 'Path', width: 'minmax(0, 2fr)', mono: true, sortable: true, text: (item) => entry(item).path },
+        { id: 'path', label: 'Path', width: 'minmax(0, 2fr)', mono: true, sortable: true, text: (item) => entry(item).path, highlight: () => this.needle() },
       ],
       rowAttributes: (item) => {
         const status = options.nvidiaStatus(item);
@@ -99,7 +110,7 @@ export class EntriesView {
       this.archFilter,
       h('label', { class: 'visually-hidden', for: 'hwcap-filter' }, 'hwcap'),
       this.hwcapFilter,
-      options.nvidiaCount > 0 ? h('label', { class: 'check' }, this.nvidiaFilter, ` NVIDIA driver only (${options.nvidiaCount})`) : null,
+      options.nvidiaCount > 0 ? h('label', { class: 'check', 'data-testid': 'nvidia-filter-label' }, this.nvidiaFilter, nvidiaLabel(options)) : null,
       options.nvidiaCount > 0
         ? h('span', { class: 'legend', 'aria-hidden': 'true' }, h('span', { class: 'swatch driver' }), 'driver', h('span', { class: 'swatch stray' }), 'stray', h('span', { class: 'swatch unversioned' }), 'version unknown')
         : null,
@@ -107,6 +118,11 @@ export class EntriesView {
     );
     this.element = h('div', { class: 'entries-view' }, toolbar, this.grid.element, this.details);
     this.update({});
+  }
+
+  /** What the search matches (as EntryIndex compares it), for the marks in the name and path cells. */
+  private needle(): string {
+    return this.query.search.trim().toLowerCase();
   }
 
   /** Puts the keyboard on the table (arrow keys move the selection from there). */

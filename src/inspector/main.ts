@@ -40,28 +40,42 @@ async function openFiles(files: readonly File[]): Promise<void> {
   setState('loading');
   errorBox.hidden = true;
   const chosen = files.slice(0, 2);
-  try {
-    // One at a time: both parses share the core's single input region.
-    const loaded: LoadedCache[] = [];
-    for (const file of chosen) loaded.push(await loadCacheFile(file));
-    if (generation !== loadGeneration) return;
-    performance.mark('ldcache:parsed');
-    show(loaded);
-    setState('ready');
-    // Marks for measurement: `ready` = summary and first rows in the DOM; `painted` = after the
-    // frame that shows them.
-    performance.mark('ldcache:ready');
-    requestAnimationFrame(() => setTimeout(() => performance.mark('ldcache:painted'), 0));
-    if (files.length > 2) showError(`${files.length} files were chosen; comparing the first two (${chosen.map((f) => f.name).join(', ')}).`, 'Note: ');
-  } catch (err) {
-    if (generation !== loadGeneration) return;
-    shown = undefined;
+  // One at a time: both parses share the core's single input region. A file that cannot be read
+  // never costs what is already readable: a damaged B leaves A's report; a damaged file dropped
+  // on an open report leaves that report.
+  const loaded: LoadedCache[] = [];
+  let failure: { file: File; message: string } | undefined;
+  for (const file of chosen) {
+    try {
+      loaded.push(await loadCacheFile(file));
+    } catch (err) {
+      failure = { file, message: err instanceof LoadError ? err.message : String(err) };
+      break;
+    }
+  }
+  if (generation !== loadGeneration) return;
+  if (loaded.length === 0) {
+    if (shown) {
+      setState('ready');
+      showError(`${failure!.message} (still showing ${shown.primary.fileName})`);
+      return;
+    }
     report.hidden = true;
     welcome.hidden = false;
     fileNames.textContent = '';
-    showError(err instanceof LoadError ? err.message : String(err));
+    showError(failure!.message);
     setState('error');
+    return;
   }
+  performance.mark('ldcache:parsed');
+  show(loaded);
+  setState('ready');
+  // Marks for measurement: `ready` = summary and first rows in the DOM; `painted` = after the
+  // frame that shows them.
+  performance.mark('ldcache:ready');
+  requestAnimationFrame(() => setTimeout(() => performance.mark('ldcache:painted'), 0));
+  if (failure) showError(`${failure.message} (showing ${loaded[0]!.fileName} alone)`, 'Cannot compare: ');
+  else if (files.length > 2) showError(`${files.length} files were chosen; comparing the first two (${chosen.map((f) => f.name).join(', ')}).`, 'Note: ');
 }
 
 function show(loaded: LoadedCache[]): void {
@@ -69,7 +83,12 @@ function show(loaded: LoadedCache[]): void {
   const secondary = loaded[1];
   const stats = cacheStats(primary.cache);
   const nvidia = classifyForView(primary.cache, stats.nvidiaCandidates);
-  const entries = new EntriesView(primary.cache, stats, { nvidiaStatus: (index) => nvidia.statusOf(index), nvidiaCount: nvidia.count });
+  const entries = new EntriesView(primary.cache, stats, {
+    nvidiaStatus: (index) => nvidia.statusOf(index),
+    nvidiaCount: nvidia.count,
+    nvidiaStrays: nvidia.rows.filter((row) => row.status === 'stray').length,
+    nvidiaUnknown: nvidia.rows.filter((row) => row.status === 'unversioned').length,
+  });
   shown = { primary, entries };
 
   fileNames.replaceChildren(

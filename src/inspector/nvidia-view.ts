@@ -1,6 +1,7 @@
 // The NVIDIA tab: driver libraries grouped by category and bits, the driver version(s) seen, and
 // entries of another driver version marked as strays (see nvidia-status.ts for how).
-import type { LdCache } from '../core/types.js';
+import { versionInName } from '../core/nvidia-libraries.js';
+import type { LdCache, LdCacheEntry } from '../core/types.js';
 import { entryAt } from './cache-stats.js';
 import { h, plural } from './dom.js';
 import { flagsWords } from './entry-text.js';
@@ -13,6 +14,17 @@ const EVIDENCE: Record<NvidiaRow['evidence'], string | undefined> = {
   shadowed: 'a later entry with the same name in another directory: the loader never uses it',
   none: 'neither the name nor the path shows a driver version',
 };
+
+/**
+ * Whether the version shown is proven by the entry's own file name (its name or the file its
+ * path names), or only inferred: from a directory name (`/opt/nvidia/535.261.03/`, `tesla-470/`),
+ * from the other files of its directory, or from the loader's order.
+ */
+function versionFrom(entry: LdCacheEntry, version: string | null): 'name' | 'inferred' | 'none' {
+  if (version === null) return 'none';
+  const base = entry.path.slice(entry.path.lastIndexOf('/') + 1);
+  return versionInName(entry.name) === version || versionInName(base) === version ? 'name' : 'inferred';
+}
 
 const CATEGORY_ORDER = ['utility', 'compute', 'video', 'graphics', 'ngx', 'dxcore'];
 
@@ -63,12 +75,16 @@ export function renderNvidia(target: HTMLElement, cache: LdCache, nvidia: Nvidia
         { class: 'nvidia-list' },
         ...group.map((row) => {
           const entry = entryAt(cache, row.index);
-          const label = row.status === 'stray' ? `stray${row.version ? ` ${row.version}` : ''}` : row.status === 'driver' ? (row.version ?? 'driver') : 'version unknown';
+          const from = versionFrom(entry, row.version);
+          // An inferred version reads as such: `~535.261.03`, in italics, with the reason on hover.
+          const version = row.version === null ? null : from === 'inferred' ? `~${row.version}` : row.version;
+          const label = row.status === 'stray' ? `stray${version ? ` ${version}` : ''}` : row.status === 'driver' ? (version ?? 'driver') : 'version unknown';
+          const why = from === 'inferred' ? 'version inferred, not in the file name' : undefined;
           return h(
             'li',
-            { 'data-nvidia': row.status, 'data-index': row.index, 'data-evidence': row.evidence, title: EVIDENCE[row.evidence] },
+            { 'data-nvidia': row.status, 'data-index': row.index, 'data-evidence': row.evidence, title: [why, EVIDENCE[row.evidence]].filter(Boolean).join(': ') || undefined },
             h('span', { class: 'nvidia-name' }, entry.name, h('span', { class: 'muted' }, ` (${flagsWords(entry.flags)})`)),
-            h('span', { class: `status-tag ${row.status}` }, label),
+            h('span', { class: `status-tag ${row.status}`, 'data-version-from': from, title: why }, label),
             h('span', { class: 'nvidia-path' }, entry.path),
           );
         }),

@@ -16,6 +16,27 @@ export interface GridColumn {
   readonly mono?: boolean;
   readonly sortable?: boolean;
   text(item: number): string;
+  /** Lower-case text to mark (`<mark>`) wherever it occurs in a cell, case-insensitively; '' for none. */
+  highlight?(): string;
+}
+
+/** Sets a cell's text, each occurrence of `needle` (lower case) in a `<mark>`; textContent stays `text`. */
+function fillCell(cell: HTMLElement, text: string, needle: string): void {
+  const lower = text.toLowerCase();
+  // Case folding that changes the length (rare: 'İ') would misplace the marks: show the text plain.
+  if (!needle || lower.length !== text.length || !lower.includes(needle)) {
+    cell.textContent = text;
+    return;
+  }
+  const parts: Node[] = [];
+  let at = 0;
+  for (let found = lower.indexOf(needle); found >= 0; found = lower.indexOf(needle, at)) {
+    if (found > at) parts.push(document.createTextNode(text.slice(at, found)));
+    parts.push(h('mark', {}, text.slice(found, found + needle.length)));
+    at = found + needle.length;
+  }
+  if (at < text.length) parts.push(document.createTextNode(text.slice(at)));
+  cell.replaceChildren(...parts);
 }
 
 export interface GridOptions {
@@ -215,8 +236,11 @@ export class VirtualGrid {
     this.options.columns.forEach((column, index) => {
       const cell = cells[index] as HTMLElement;
       const text = column.text(item);
-      if (cell.textContent !== text) {
-        cell.textContent = text;
+      const needle = column.highlight?.() ?? '';
+      if (cell.textContent !== text || (cell.dataset.marked ?? '') !== needle) {
+        fillCell(cell, text, needle);
+        if (needle) cell.dataset.marked = needle;
+        else delete cell.dataset.marked;
         cell.title = text;
       }
     });
