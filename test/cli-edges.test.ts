@@ -11,7 +11,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discoverDriver } from '../src/node/discover.js';
+import { HostError } from '../src/node/errors.js';
 import { DriverVolumePlugin } from '../src/node/plugin-handlers.js';
+import { createDriverVolume } from '../src/node/volume.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
 import { need } from './helpers/requirements.js';
@@ -68,6 +70,11 @@ describe('no driver: one wording, with the reason, and nothing built', () => {
     expect([args.code, args.stdout, args.stderr]).toEqual([1, '', `nvidia-volume: ${line}`]);
     const docker = await wrapper(['--root', gone.root, 'run', '--rm', 'img']);
     expect([docker.code, docker.stdout, docker.stderr]).toEqual([1, '', `nvidia-docker: ${line}`]);
+
+    // The library says it by code: a HostError ENODRIVER about the root.
+    const thrown = await createDriverVolume({ root: gone.root, dir }).catch((err: unknown) => err);
+    expect(thrown).toBeInstanceOf(HostError);
+    expect([(thrown as HostError).code, (thrown as HostError).path, (thrown as HostError).message]).toEqual(['ENODRIVER', gone.root, line.trimEnd()]);
 
     const plugin = await DriverVolumePlugin.open({ name: 'gone', root: gone.root, dir, discover: () => discoverDriver({ root: gone.root }) });
     expect(plugin.startupNotes()).toContain(line.trimEnd());

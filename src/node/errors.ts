@@ -5,7 +5,9 @@
 //
 // Codes: the errno name of a failed system call (ENOENT, EACCES, ...), or one of ours: ECHANGED
 // (a file changed while being resolved or opened), ENOTREG (not a regular file), ESYMLINK (a
-// symlink where none may be), INTERNAL (a bug, never bad input).
+// symlink where none may be), ENODRIVER (a root without the driver's libraries: no-driver.ts),
+// EMOUNTED (a volume a plugin records as mounted: volume-errors.ts), INTERNAL (a bug, never bad
+// input).
 
 /** strerror(3)-like text for the errno names a user may meet. */
 const ERRNO_TEXT: Record<string, string> = {

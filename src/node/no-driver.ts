@@ -2,16 +2,17 @@
 // (discover, create, docker-args, cdi, nvidia-docker, the plugin). A version alone (a kernel
 // module without its libraries, a leftover file name) is no driver: nothing is built from it.
 import type { DriverDiscovery } from './discovery-types.js';
+import { HostError } from './errors.js';
 
-/** `no NVIDIA driver found in ROOT: REASON`; `code` is `NO_DRIVER`. */
-export class NoDriverError extends Error {
-  readonly code = 'NO_DRIVER';
-  constructor(
-    readonly root: string,
-    readonly reason: string,
-  ) {
-    super(`no NVIDIA driver found in ${root}: ${reason}`);
-    this.name = 'NoDriverError';
+/**
+ * A HostError with code `ENODRIVER`, `path` the root and `reason` why; its message reads
+ * `no NVIDIA driver found in ROOT: REASON` (the sentence every command prints).
+ */
+export class NoDriverError extends HostError {
+  override name = 'NoDriverError';
+  constructor(root: string, reason: string) {
+    super('ENODRIVER', root, reason);
+    this.message = `no NVIDIA driver found in ${root}: ${reason}`;
   }
 }
 

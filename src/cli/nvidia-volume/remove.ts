@@ -3,7 +3,7 @@
 import { join, resolve } from 'node:path';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 import { DEFAULT_VOLUMES_DIR, VOLUME_NAME } from '../../node/volume.js';
-import { VolumeMountedError } from '../../node/volume-errors.js';
+import { HostError } from '../../node/errors.js';
 import { removeDriverVolume } from '../../node/volume-list.js';
 
 const help = `Usage: nvidia-volume remove [--dir DIR] [--force] VERSION...
@@ -37,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
       else throw new CliError(`no volume ${VOLUME_NAME}_${version} in ${searched}`);
     } catch (err) {
       const message =
-        err instanceof VolumeMountedError
+        err instanceof HostError && err.code === 'EMOUNTED'
           ? `${err.message}; stop the containers using it, or add --force to remove it anyway (they lose their driver files)`
           : (err as Error).message.split('\n')[0];
       process.stderr.write(`nvidia-volume: ${message}\n`);
