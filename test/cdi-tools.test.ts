@@ -4,6 +4,7 @@
 // refresh behaviour of `cdi --output` (an unchanged spec is left untouched, a driver upgrade
 // replaces it atomically).
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,7 +13,7 @@ import { toYaml } from '../src/core/cdi-yaml.js';
 import { parseYaml } from '../src/core/yaml-read.js';
 import { gpusByIndex } from './helpers/cdi-expect.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
-import { describeNeeding } from './helpers/requirements.js';
+import { describeNeeding, need } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const cli = (args: string[]) => spawnSync(process.execPath, [join(repo, 'bin/nvidia-volume.js'), ...args], { encoding: 'utf8' });
@@ -231,6 +232,42 @@ describeNeeding('nvidia-volume cdi list / validate / --output on real spec files
     expect(text).toContain('libcuda.so.550.163.01');
     expect(text).not.toContain('535.261.03');
     expect(parseYaml(text)).toEqual(pyYaml(text));
+  });
+
+  it("the refresh service's own command (systemd/nvidia-cdi-refresh.service), in a private /run: writes, keeps an unchanged spec, follows an upgrade, removes the spec when the driver is gone", async (ctx) => {
+    need(ctx, process.getuid?.() !== 0 && 'needs root for a private mount namespace with its own /run');
+    const unit = await readFile(join(repo, 'systemd/nvidia-cdi-refresh.service'), 'utf8');
+    const words = /^ExecStart=(\S+) (.*)$/m.exec(unit)![2]!.split(' ');
+    expect(words).toContain('/var/run/cdi/nvidia.yaml');
+    const spec = '/var/run/cdi/nvidia.yaml';
+    const cmd = (root: string): string => [process.execPath, join(repo, 'bin/nvidia-volume.js'), ...words, '--root', root].map((w) => `'${w}'`).join(' ');
+    const empty = join(work, 'no-driver-root');
+    await mkdir(join(empty, 'etc'), { recursive: true });
+    const old = `${built.root}.old`;
+    const script = [
+      'set -e',
+      'mount -t tmpfs private-run /run',
+      `${cmd(built.root)}`, `stat -c 'A %i %Y %s' ${spec}`, `sha256sum ${spec}`,
+      'sleep 1.1', // a rewrite would show in the mtime's seconds
+      `${cmd(built.root)}`, `stat -c 'B %i %Y %s' ${spec}`,
+      // The upgrade: the same root path now holds the 550 driver.
+      `mv '${built.root}' '${old}'`, `mv '${upgraded.root}' '${built.root}'`,
+      `${cmd(built.root)} || true`, `mv '${built.root}' '${upgraded.root}'`, `mv '${old}' '${built.root}'`,
+      `stat -c 'C %i %Y %s' ${spec}`, `grep -c 'libcuda.so.550.163.01' ${spec}`, `grep -c 'libcuda.so.535.261.03' ${spec} || true`,
+      // The driver removed.
+      `${cmd(empty)} 2>&1`, `test -e ${spec} && echo D-still-there || echo D-removed`,
+    ].join('\n');
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const line = (tag: string): string[] => new RegExp(`^${tag} (.*)$`, 'm').exec(result.stdout)![1]!.split(' ');
+    const [a, b, c] = [line('A'), line('B'), line('C')];
+    expect(b).toEqual(a); // inode, mtime, size: untouched
+    expect(c[0]).not.toBe(a[0]);
+    expect(result.stdout).toMatch(/^[1-9]\d*\n0\n/m); // the 550 library is there, no 535 one
+    expect(result.stdout).toContain(`no NVIDIA driver found in ${empty}`);
+    expect(result.stdout).toMatch(/D-removed/);
+    // The host's own /run was never touched.
+    expect(existsSync(spec) && (await readFile(spec, 'utf8')).includes(built.root)).toBe(false);
   });
 
   it('cdi --output replaces a planted symlink instead of trusting or following it', async () => {

@@ -117,7 +117,7 @@ describeNeeding('npm pack + npm install -g --prefix: the commands, the services,
     expect(plugin).toMatch(new RegExp(`^ExecStart=${command.replace(/[.+]/g, '\\$&')} plugin$`, 'm'));
     expect(plugin).toMatch(/^Before=docker\.service$/m);
     const refresh = await readFile(join(units, 'nvidia-cdi-refresh.service'), 'utf8');
-    expect(refresh).toMatch(new RegExp(`^ExecStart=${command.replace(/[.+]/g, '\\$&')} cdi --output /var/run/cdi/nvidia\\.yaml$`, 'm'));
+    expect(refresh).toMatch(new RegExp(`^ExecStart=${command.replace(/[.+]/g, '\\$&')} cdi --remove-if-no-driver --output /var/run/cdi/nvidia\\.yaml$`, 'm'));
     // The repository's own files appear nowhere in what the services run.
     expect(`${plugin}${refresh}`).not.toContain(repo);
 

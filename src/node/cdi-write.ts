@@ -1,7 +1,7 @@
 // Writes a CDI spec file: atomically (an engine scanning the spec directory never reads half a
 // spec), mode 0644 whatever the umask, into a directory created if missing.
 import { constants } from 'node:fs';
-import { chmod, open } from 'node:fs/promises';
+import { chmod, open, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import { makeDirectories } from './make-dirs.js';
@@ -46,4 +46,15 @@ export async function writeSpecFileIfChanged(file: string, text: string): Promis
   if (await holds(file, text)) return false;
   await writeSpecFile(file, text);
   return true;
+}
+
+/** Removes a spec file (a link there is removed, not followed). Returns false when there was none. */
+export async function removeSpecFile(file: string): Promise<boolean> {
+  try {
+    await unlink(file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
 }

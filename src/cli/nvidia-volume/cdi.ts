@@ -2,6 +2,8 @@
 import { resolve } from 'node:path';
 import { CdiSpecError, formatCdiSpec, generateCdiSpec, writeSpecFileIfChanged, type CdiFormat } from '../../node/cdi.js';
 import { hostErrorFrom } from '../../node/errors.js';
+import { NoDriverError } from '../../node/no-driver.js';
+import { removeSpecFile } from '../../node/cdi-write.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 
 const usage = `Usage: nvidia-volume cdi [OPTIONS]
@@ -20,6 +22,8 @@ Options:
   --output FILE         write FILE atomically (mode 0644) instead of printing
   --kind VENDOR/CLASS   device kind (default nvidia.com/gpu)
   --cdi-version X.Y.Z   declare this cdiVersion (default: the lowest the spec needs, at most 0.5.0)
+  --remove-if-no-driver with --output: when ROOT has no driver, remove FILE and exit 0 (the
+                        refresh service uses it, so a removed driver leaves no stale spec)
   -h, --help            show this help
 
 Example: nvidia-volume cdi --output /etc/cdi/nvidia.yaml && podman run --device nvidia.com/gpu=all IMAGE
@@ -52,6 +56,7 @@ export async function run(args: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       kind: { type: 'string' },
       'cdi-version': { type: 'string' },
+      'remove-if-no-driver': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -66,6 +71,17 @@ export async function run(args: string[]): Promise<number> {
     const hostRoot = values['host-root'] === undefined ? undefined : resolve(values['host-root']);
     generated = await generateCdiSpec({ root, hostRoot, kind: values.kind, cdiVersion: values['cdi-version'] });
   } catch (err) {
+    if (err instanceof NoDriverError && values['remove-if-no-driver'] && values.output !== undefined) {
+      // The driver is gone: so must its spec be, or engines would mount files that no longer exist.
+      let removed: boolean;
+      try {
+        removed = await removeSpecFile(values.output);
+      } catch (failure) {
+        throw new CliError(`${err.message}; cannot remove ${values.output}: ${hostErrorFrom(failure, values.output).reason}`);
+      }
+      process.stderr.write(`nvidia-volume cdi: ${err.message}; ${removed ? `removed ${values.output}` : `no ${values.output} to remove`}\n`);
+      return 0;
+    }
     if (err instanceof CdiSpecError) throw new CliError(err.message);
     throw err;
   }
