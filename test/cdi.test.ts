@@ -340,7 +340,7 @@ describe('nvidia-volume cdi', () => {
     expect(mismatch.stderr).toMatch(/^nvidia-volume: --format json does not match the extension of '.*x\.yaml'\nTry 'nvidia-volume --help' for more information\.\n$/);
     const unknown = cdi('--bogus');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toBe("nvidia-volume: unknown option '--bogus' (known: --root, --host-root, --format, --output, -o, --kind, --cdi-version, --help, -h)\n");
+    expect(unknown.stderr).toBe("nvidia-volume: unknown option '--bogus' (known: --root, --host-root, --format, --output, -o, --kind, --cdi-version, --remove-if-no-driver, --help, -h)\n");
     const format = cdi('--format', 'toml');
     expect(format.code).toBe(2);
   });
