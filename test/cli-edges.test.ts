@@ -56,6 +56,10 @@ describe('no driver: one wording, with the reason, and nothing built', () => {
     expect(discover.stderr.startsWith(`${reason} (`)).toBe(true);
     const line = discover.stderr.slice('nvidia-volume: '.length);
     expect(line.split('\n')).toHaveLength(2); // one line
+    // The example of what was rejected names its path once.
+    const example = /\(\d+ rejected, e\.g\. (\S+): (.*)\)$/.exec(line.trimEnd());
+    expect(example).not.toBeNull();
+    expect(example![2]!.startsWith(example![1]!)).toBe(false);
 
     const dir = join(work, 'gone-volumes');
     const create = await volume(['create', '--root', gone.root, '--dir', dir]);

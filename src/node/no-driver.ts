@@ -27,7 +27,10 @@ export function noDriverReason(d: DriverDiscovery): string | null {
   const mismatch = d.warnings.find((w) => w.startsWith('Driver/library version mismatch'));
   if (mismatch) return mismatch;
   const from = d.versionSource === 'proc' ? 'the kernel module' : 'the library names';
-  const rejected = d.rejected.length > 0 ? ` (${d.rejected.length} rejected, e.g. ${d.rejected[0]!.path}: ${d.rejected[0]!.reason})` : '';
+  const first = d.rejected[0];
+  // A reason may already start with its path (a HostError's message): name it once.
+  const example = first === undefined ? '' : first.reason.startsWith(`${first.path}: `) ? first.reason : `${first.path}: ${first.reason}`;
+  const rejected = first !== undefined ? ` (${d.rejected.length} rejected, e.g. ${example})` : '';
   return `${from} says ${d.driverVersion}, but no library of that version was found${rejected}`;
 }
 
