@@ -2,3 +2,4 @@
 export * from './memory';
 export * from './cache';
 export * from './elf';
+export * from './format';

@@ -10,6 +10,7 @@ export const LAYOUT_SOURCES = [
   ['assembly/cache-read.ts', ''],
   ['assembly/cache-result.ts', ''],
   ['assembly/elf-layout.ts', 'ELF_'],
+  ['assembly/format.ts', ''],
 ];
 
 const CONST = /^export const ([A-Z][A-Z0-9_]*): (?:u32|i32|usize|u64) = ([0-9a-fx+*<>\s()]+);/;

@@ -137,7 +137,8 @@ export function isHwcapsExtension(hwcapHigh: number): boolean {
   return ((hwcapHigh >>> 0) & ~0x3ff) >>> 0 === 0x40000000;
 }
 
-const OS_NAMES = ['Linux', 'Hurd', 'Solaris', 'FreeBSD', 'kNetBSD', 'Syllable'];
+/** OS names of the ABI note's first word, as glibc <= 2.35 prints them (others: `Unknown OS`). */
+export const OS_NAMES: readonly string[] = ['Linux', 'Hurd', 'Solaris', 'FreeBSD', 'kNetBSD', 'Syllable'];
 
 /** `Linux 3.2.0` for an osversion value, as glibc <= 2.35 prints it. */
 export function osAbiText(osVersion: number): string {

@@ -1,10 +1,11 @@
 // `ldconfig -p`, byte for byte (spec section 13). Names, paths and the generator are arbitrary
 // bytes, so the output is built as bytes from the parsed input; formatLdconfig decodes it.
-import { DEFAULT_GLIBC, isHwcapsExtension, osAbiText, requiredText, typeText, type GlibcVersion } from './abi.js';
-import {
-  E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, ParsedLdCache,
-} from './ldcache.js';
-import { parseLdCache } from './parse.js';
+import { DEFAULT_GLIBC, OS_NAMES, osAbiText, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { FMT_HWCAP_NAMES, FMT_OS_ABI, FT_OS, FT_OS_NAMES, FT_REQUIRED, FT_TYPE, FT_WORDS } from './core-layout.generated.js';
+import { LdCacheError } from './errors.js';
+import { ParsedLdCache } from './ldcache.js';
+import { PARSE_GLIBC64, parseLdCache } from './parse.js';
+import { wasmExports } from './wasm.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface FormatLdconfigOptions {
@@ -59,73 +60,124 @@ class ByteWriter {
 const TAB = encoder.encode('\t');
 const ARROW = encoder.encode(') => ');
 const NEWLINE = encoder.encode('\n');
-const HWCAP_OPEN = encoder.encode(', hwcap: "');
-const QUOTE = encoder.encode('"');
 
-function hex16(high: number, low: number): string {
-  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
-}
+/** Output chunks of about this size: memory stays bounded whatever the cache's size. */
+const CHUNK_BYTES = 1 << 20;
 
-/** The ` (type,required` part for each flags value, encoded once per format call. */
-function flagsTextCache(glibc: GlibcVersion): (flags: number) => Uint8Array {
-  const known = new Map<number, Uint8Array>();
-  return (flags) => {
-    let text = known.get(flags);
-    if (!text) {
-      text = encoder.encode(` (${typeText(flags, glibc)}${requiredText(flags, glibc)}`);
-      known.set(flags, text);
-    }
-    return text;
+/** The core's text table for one glibc version (see assembly/format.ts), made once per version. */
+const textTables = new Map<GlibcVersion, Uint8Array>();
+
+function textTable(glibc: GlibcVersion): Uint8Array {
+  let table = textTables.get(glibc);
+  if (table) return table;
+  const words = new Uint32Array(FT_WORDS);
+  const parts: Uint8Array[] = [];
+  let at = FT_WORDS * 4;
+  const add = (word: number, text: string): void => {
+    const bytes = encoder.encode(text);
+    words[word] = at;
+    words[word + 1] = bytes.length;
+    parts.push(bytes);
+    at += bytes.length;
   };
+  for (let v = 0; v < 256; v++) {
+    add(FT_TYPE + 2 * v, ` (${typeText(v, glibc)}`);
+    add(FT_REQUIRED + 2 * v, requiredText(v << 8, glibc));
+  }
+  for (let os = 0; os < FT_OS_NAMES; os++) add(FT_OS + 2 * os, OS_NAMES[os] ?? 'Unknown OS');
+  table = new Uint8Array(at);
+  table.set(new Uint8Array(words.buffer));
+  let offset = FT_WORDS * 4;
+  for (const part of parts) {
+    table.set(part, offset);
+    offset += part.length;
+  }
+  textTables.set(glibc, table);
+  return table;
 }
 
-/** `ldconfig -p` output as bytes, exactly as that glibc prints it; `displayName` is the `-C` argument. */
-export function formatLdconfigBytes(given: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Uint8Array {
+/**
+ * `ldconfig -p` output as a sequence of byte chunks, exactly as that glibc prints it (the lines
+ * are formatted by the wasm core straight into a buffer of about 1 MiB). Each chunk is valid
+ * only until the next one is asked for: write it (or copy it) first.
+ */
+export function* formatLdconfigChunks(given: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Generator<Uint8Array, void, undefined> {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
-  if (!(given instanceof ParsedLdCache)) return formatGeneric(given, displayName, glibc, options.include);
+  if (!(given instanceof ParsedLdCache)) {
+    yield formatGeneric(given, displayName, glibc, options.include);
+    return;
+  }
   // A compat header found only at the 4-aligned offset (32-bit writer): 64-bit glibc misses it
-  // and prints the old table; so do we.
-  const cache = given.compatAlignment === 4 ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true }) : given;
-  const hasExtensions = glibc !== '2.31';
-  const flagsText = flagsTextCache(glibc);
-  const input = cache.bytes;
-  const { words, start, count } = cache.entryTable();
+  // and prints the old table; so do we. A cache no longer in wasm memory is parsed again there.
+  const cache =
+    given.compatAlignment === 4
+      ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true })
+      : given.residentLocation()?.memory === wasmExports().memory
+        ? given
+        : parseLdCache(given.bytes, { file: given.file, glibc64Reader: (given.parseFlags & PARSE_GLIBC64) !== 0 });
   const include = options.include;
-  const shown = include ? cache.entries.map((entry, i) => (include(entry) ? i : -1)).filter((i) => i >= 0) : undefined;
-  const out = new ByteWriter(input.length * 2 + 256);
+  let shown: number[] | undefined;
+  if (include) {
+    shown = [];
+    for (const entry of cache) if (include(entry)) shown.push(entry.index);
+  }
+  const hasExtensions = glibc !== '2.31';
+  const total = shown?.length ?? cache.count;
   // The count is a signed int in glibc's printf.
-  out.text(`${(shown?.length ?? count) | 0} libs found in cache \`${displayName}'\n`);
-  for (let n = 0, total = shown?.length ?? count; n < total; n++) {
-    const i = shown ? shown[n] : n;
-    const record = start + i * ENTRY_WORDS;
-    const flags = cache.flagsAt(i);
-    out.write(TAB);
-    out.write(input, words[record + E_NAME_OFFSET], words[record + E_NAME_LENGTH]);
-    out.write(flagsText(flags & 0xffff));
-    const high = cache.hwcapHighAt(i);
-    const low = cache.hwcapLowAt(i);
-    // glibc resolves glibc-hwcaps names from the file start (wrong in compat files; reproduced).
-    const name = hasExtensions && isHwcapsExtension(high) ? cache.hwcapNameBytes(low, 'glibc') : undefined;
-    if (name) {
-      out.write(HWCAP_OPEN);
-      out.write(name);
-      out.write(QUOTE);
-    } else if (high !== 0 || low !== 0) {
-      out.text(`, hwcap: 0x${hex16(high, low)}`);
+  yield encoder.encode(`${total | 0} libs found in cache \`${displayName}'\n`);
+
+  const core = wasmExports();
+  const texts = textTable(glibc);
+  const textsAt = core.formatAreaBase();
+  const listAt = shown ? textsAt + ((texts.length + 7) & ~7) : 0;
+  const outAt = (shown ? listAt + shown.length * 4 : textsAt + texts.length + 7) & ~7;
+  let capacity = CHUNK_BYTES;
+  const reserve = (): void => {
+    if (!core.reserveFormatArea(outAt + capacity)) throw new LdCacheError('OUT_OF_MEMORY', 'cannot grow wasm memory for the output', 0, cache.file);
+    // Growing memory detaches every view of it: the cache makes its own again.
+    cache.reattach();
+  };
+  reserve();
+  new Uint8Array(core.memory.buffer, textsAt, texts.length).set(texts);
+  if (shown) new Uint32Array(core.memory.buffer, listAt, shown.length).set(shown);
+  const flags = (hasExtensions ? FMT_HWCAP_NAMES : 0) | (glibc === '2.31' ? FMT_OS_ABI : 0);
+  for (let n = 0; n < total; ) {
+    const next = core.formatLines(textsAt, listAt, n, total, outAt, capacity, flags);
+    if (next === n) {
+      // One line longer than the buffer (huge names): make room for it.
+      capacity *= 2;
+      reserve();
+      continue;
     }
-    const osVersion = glibc === '2.31' ? cache.osVersionAt(i) : 0;
-    if (glibc === '2.31' && osVersion !== 0) out.text(`, OS ABI: ${osAbiText(osVersion)}`);
-    out.write(ARROW);
-    out.write(input, words[record + E_PATH_OFFSET], words[record + E_PATH_LENGTH]);
-    out.write(NEWLINE);
+    n = next;
+    yield new Uint8Array(core.memory.buffer, outAt, core.formattedLength());
   }
   const generator = cache.generatorBytes;
   if (hasExtensions && generator && cache.format !== 'old') {
-    out.text('Cache generated by: ');
-    out.write(generator);
-    out.write(NEWLINE);
+    const line = new Uint8Array(21 + generator.length);
+    line.set(encoder.encode('Cache generated by: '));
+    line.set(generator, 20);
+    line[line.length - 1] = 0x0a;
+    yield line;
   }
-  return out.result();
+}
+
+/** `ldconfig -p` output as bytes, exactly as that glibc prints it; `displayName` is the `-C` argument. */
+export function formatLdconfigBytes(cache: LdCache, displayName: string, options: FormatLdconfigOptions = {}): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (const chunk of formatLdconfigChunks(cache, displayName, options)) {
+    chunks.push(chunk.slice());
+    length += chunk.length;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
 }
 
 /** The same for any LdCache implementation (names resolved the true way; no raw generator bytes). */

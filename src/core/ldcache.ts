@@ -101,9 +101,12 @@ export class ParsedLdCache implements LdCache, InputHolder {
   #text: string | null | undefined;
   #textStart = 0;
   #entries: CacheEntry[] | undefined;
+  /** Where the table and input are in wasm memory while this cache holds the region; undefined once evicted. */
+  #location: TableLocation | undefined;
 
   constructor(location: TableLocation, file?: string) {
     this.file = file;
+    this.#location = location;
     const buffer = location.memory.buffer;
     const words = new Uint32Array(buffer, location.tableAddress, location.tableWords);
     this.#words = words;
@@ -132,11 +135,30 @@ export class ParsedLdCache implements LdCache, InputHolder {
 
   /** Another parse takes the wasm region: copy the table (and the input, unless it is the caller's) out. */
   evict(): void {
+    this.#location = undefined;
     this.#words = this.#words.slice();
     if (!this.#ownBytes) {
       this.#bytes = this.#bytes.slice();
       this.#ownBytes = true;
     }
+    this.#view = undefined;
+  }
+
+  /**
+   * @internal Where the core's result for this cache is, while it is the last parse (so the core
+   * can work on it in place, e.g. format it); undefined once another parse took the region.
+   */
+  residentLocation(): TableLocation | undefined {
+    return this.#location;
+  }
+
+  /** @internal Re-creates the views of wasm memory after the caller grew it (views die when it grows). */
+  reattach(): void {
+    const location = this.#location;
+    if (!location || this.#words.byteLength !== 0) return;
+    const buffer = location.memory.buffer;
+    this.#words = new Uint32Array(buffer, location.tableAddress, location.tableWords);
+    if (!this.#ownBytes) this.#bytes = new Uint8Array(buffer, location.inputAddress, location.length);
     this.#view = undefined;
   }
 

@@ -20,6 +20,14 @@ export interface CoreExports {
   elfParse(): number;
   /** How many ranges the last ELF_STATUS_NEED asks for. */
   elfNeedCount(): number;
+  /** The first free byte after the last parse's result table, for the formatter's tables and output. */
+  formatAreaBase(): number;
+  /** Grows memory so that [0, end) is addressable: 1, or 0 when it cannot. */
+  reserveFormatArea(end: number): number;
+  /** Formats `ldconfig -p` lines of list positions [from, to) into [out, out + capacity): returns the position reached. */
+  formatLines(texts: number, list: number, from: number, to: number, out: number, capacity: number, flags: number): number;
+  /** Bytes written by the last formatLines call. */
+  formattedLength(): number;
 }
 
 let binary: Uint8Array | undefined;
