@@ -8,6 +8,7 @@ import { parseBaseline } from '../bench/baseline-parser.mjs';
 import { parseLdCache } from '../src/index.js';
 import { readLdCache as readFile } from '../src/node/index.js';
 import { canBuildCaches, canCompile, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { describeNeeding } from './helpers/requirements.js';
 import { writeCache } from './helpers/cache-writer.js';
 
 
@@ -32,7 +33,7 @@ function expectLikeBaseline(bytes: Uint8Array, label: string): void {
   }
 }
 
-describe.skipIf(!canBuildCaches)(`entries of ldconfig's caches ${canBuildCaches ? '' : '(needs gcc and ldconfig)'}`, () => {
+describeNeeding("entries of ldconfig's caches", !canBuildCaches && 'needs gcc and ldconfig', () => {
   let temp: TempRoot;
   beforeAll(() => {
     temp = makeRoot([

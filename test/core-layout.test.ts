@@ -13,6 +13,7 @@ import { wasmExports } from '../src/core/wasm.js';
 import { writeInput } from '../src/core/input-region.js';
 import { coreError } from '../src/core/parse.js';
 import { canBuildCaches, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -36,7 +37,7 @@ describe('one source for the core layouts', () => {
   });
 });
 
-describe.skipIf(!canBuildCaches)(`the table read through the generated constants matches ldconfig ${canBuildCaches ? '' : '(needs gcc and ldconfig)'}`, () => {
+describeNeeding('the table read through the generated constants matches ldconfig', !canBuildCaches && 'needs gcc and ldconfig', () => {
   let temp: TempRoot;
   beforeAll(() => {
     temp = makeRoot([

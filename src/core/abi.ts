@@ -1,10 +1,34 @@
 // What an entry's `flags` mean: the texts `ldconfig -p` prints (per glibc version) and the ABI
 // names and pointer widths ldcache derives from them. Browser-safe.
 
-/** glibc versions whose `ldconfig -p` texts differ (2.31: Debian 11, 2.36: Debian 12, 2.41: Debian 13). */
-export type GlibcVersion = '2.31' | '2.36' | '2.41';
+/**
+ * A glibc version, `2.N`. Its `ldconfig -p` rules (spec 13.4): up to 2.32 no extensions (hwcaps
+ * in hex, no generator line); up to 2.35 the OS ABI part; from 2.37 types other than libc6 are
+ * `unknown or unsupported flag`; 2.38 names LoongArch; 2.39 prints 0x0200 as `,512`. Versions
+ * before 2.31 print as 2.31 (the oldest this knows). Tested: 2.31, 2.36, 2.41.
+ */
+export type GlibcVersion = `2.${number}`;
 
 export const DEFAULT_GLIBC: GlibcVersion = '2.36';
+
+/** The versions checked against real ldconfig output (Debian 11, 12, 13). */
+export const TESTED_GLIBC_VERSIONS: readonly GlibcVersion[] = ['2.31', '2.36', '2.41'];
+
+/** The minor version of `2.N` (31 for anything older or malformed). */
+export function glibcMinor(glibc: GlibcVersion): number {
+  const minor = Number(/^2\.(\d+)$/.exec(glibc)?.[1]);
+  return Number.isSafeInteger(minor) && minor > 31 ? minor : 31;
+}
+
+/** Whether that glibc's ldconfig reads the extension (hwcaps names, generator line): 2.33+. */
+export function printsExtensions(glibc: GlibcVersion): boolean {
+  return glibcMinor(glibc) >= 33;
+}
+
+/** Whether that glibc's ldconfig prints `OS ABI`: up to 2.35. */
+export function printsOsAbi(glibc: GlibcVersion): boolean {
+  return glibcMinor(glibc) <= 35;
+}
 
 export const FLAG_TYPE_MASK = 0x00ff;
 export const FLAG_REQUIRED_MASK = 0xff00;
@@ -15,7 +39,7 @@ const TYPE_TEXT_OLD = ['libc4', 'ELF', 'libc5', 'libc6'];
 export function typeText(flags: number, glibc: GlibcVersion = DEFAULT_GLIBC): string {
   const type = flags & FLAG_TYPE_MASK;
   // From 2.37 every type but libc6 is "unknown or unsupported flag".
-  if (glibc === '2.41') return type === 3 ? 'libc6' : 'unknown or unsupported flag';
+  if (glibcMinor(glibc) >= 37) return type === 3 ? 'libc6' : 'unknown or unsupported flag';
   return TYPE_TEXT_OLD[type] ?? 'unknown';
 }
 
@@ -42,9 +66,10 @@ const REQUIRED_TEXT: Record<number, string> = {
 export function requiredText(flags: number, glibc: GlibcVersion = DEFAULT_GLIBC): string {
   const required = flags & FLAG_REQUIRED_MASK;
   if (required === 0) return '';
-  if (glibc === '2.41') {
-    // ia64 support went in 2.39; LoongArch got names in 2.38.
-    if (required === 0x0200) return ',512';
+  const minor = glibcMinor(glibc);
+  // ia64 support went in 2.39; LoongArch got names in 2.38.
+  if (minor >= 39 && required === 0x0200) return ',512';
+  if (minor >= 38) {
     if (required === 0x1100) return ',soft-float';
     if (required === 0x1200) return ',double-float';
   }

@@ -1,6 +1,6 @@
 // `ldconfig -p`, byte for byte (spec section 13). Names, paths and the generator are arbitrary
 // bytes, so the output is built as bytes from the parsed input; formatLdconfig decodes it.
-import { DEFAULT_GLIBC, OS_NAMES, osAbiText, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { DEFAULT_GLIBC, OS_NAMES, osAbiText, printsExtensions, printsOsAbi, requiredText, typeText, type GlibcVersion } from './abi.js';
 import { FMT_HWCAP_NAMES, FMT_OS_ABI, FT_OS, FT_OS_NAMES, FT_REQUIRED, FT_TYPE, FT_WORDS } from './core-layout.generated.js';
 import { LdCacheError } from './errors.js';
 import { ParsedLdCache } from './ldcache.js';
@@ -121,7 +121,7 @@ export function* formatLdconfigChunks(given: LdCache, displayName: string, optio
     shown = [];
     for (const entry of cache) if (include(entry)) shown.push(entry.index);
   }
-  const hasExtensions = glibc !== '2.31';
+  const hasExtensions = printsExtensions(glibc);
   const total = shown?.length ?? cache.count;
   // The count is a signed int in glibc's printf.
   yield encoder.encode(`${total | 0} libs found in cache \`${displayName}'\n`);
@@ -140,7 +140,7 @@ export function* formatLdconfigChunks(given: LdCache, displayName: string, optio
   reserve();
   new Uint8Array(core.memory.buffer, textsAt, texts.length).set(texts);
   if (shown) new Uint32Array(core.memory.buffer, listAt, shown.length).set(shown);
-  const flags = (hasExtensions ? FMT_HWCAP_NAMES : 0) | (glibc === '2.31' ? FMT_OS_ABI : 0);
+  const flags = (hasExtensions ? FMT_HWCAP_NAMES : 0) | (printsOsAbi(glibc) ? FMT_OS_ABI : 0);
   for (let n = 0; n < total; ) {
     const next = core.formatLines(textsAt, listAt, n, total, outAt, capacity, flags);
     if (next === n) {
@@ -183,7 +183,7 @@ export function formatLdconfigBytes(cache: LdCache, displayName: string, options
 /** The same for any LdCache implementation (names resolved the true way; no raw generator bytes). */
 function formatGeneric(cache: LdCache, displayName: string, glibc: GlibcVersion, include?: (entry: LdCacheEntry) => boolean): Uint8Array {
   const out = new ByteWriter(4096);
-  const hasExtensions = glibc !== '2.31';
+  const hasExtensions = printsExtensions(glibc);
   const entries = include ? cache.entries.filter(include) : cache.entries;
   out.text(`${(include ? entries.length : cache.count) | 0} libs found in cache \`${displayName}'\n`);
   for (const entry of entries) {
@@ -193,7 +193,7 @@ function formatGeneric(cache: LdCache, displayName: string, glibc: GlibcVersion,
     const hwcap = BigInt.asUintN(64, entry.hwcap);
     if (hasExtensions && entry.hwcapName !== undefined) out.text(`, hwcap: "${entry.hwcapName}"`);
     else if (hwcap !== 0n) out.text(`, hwcap: 0x${hwcap.toString(16).padStart(16, '0')}`);
-    if (glibc === '2.31' && entry.osVersion !== 0) out.text(`, OS ABI: ${osAbiText(entry.osVersion)}`);
+    if (printsOsAbi(glibc) && entry.osVersion !== 0) out.text(`, OS ABI: ${osAbiText(entry.osVersion)}`);
     out.write(ARROW);
     out.write(entry.pathBytes);
     out.write(NEWLINE);

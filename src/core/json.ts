@@ -1,4 +1,9 @@
-// Plain JSON-safe views of a cache and its entries (numbers, strings, null; hwcap as hex text).
+// Plain JSON-safe views of a cache and its entries (numbers, strings, null; hwcap as hex text),
+// as objects (cacheToJSON) or as text made and handed out in chunks (cacheJSONChunks), so a
+// 200,000-entry document is never held whole. For a parsed cache every field is read straight
+// from the core's table, with no entry object per entry.
+import { DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface EntryJSON {
@@ -14,6 +19,8 @@ export interface EntryJSON {
   /** `0x` + 16 lowercase hex digits. */
   hwcap: string;
   hwcapName: string | null;
+  /** The flags as `ldconfig -p` words them (`libc6,x86-64`), for the chosen glibc (default 2.36). */
+  flagsText: string;
 }
 
 export interface CacheJSON {
@@ -25,11 +32,48 @@ export interface CacheJSON {
   entries: EntryJSON[];
 }
 
+export interface CacheJSONOptions {
+  /** Whose `ldconfig -p` words `flagsText` uses (default 2.36). */
+  glibc?: GlibcVersion;
+  /** Only the entries it accepts (each keeps its index); `count` counts them. */
+  include?: (entry: LdCacheEntry) => boolean;
+}
+
+export interface CacheJSONTextOptions extends CacheJSONOptions {
+  /** `file` (and `root`) fields first in the document, where given. */
+  file?: string;
+  root?: string;
+  /** One entry object per line and nothing else, instead of one document. */
+  ndjson?: boolean;
+}
+
 export function hwcapHex(hwcap: bigint): string {
   return `0x${BigInt.asUintN(64, hwcap).toString(16).padStart(16, '0')}`;
 }
 
-export function entryToJSON(entry: LdCacheEntry): EntryJSON {
+const ZERO_HWCAP = '0x0000000000000000';
+
+function hex32(value: number): string {
+  return value.toString(16).padStart(8, '0');
+}
+
+function hwcapHexOf(high: number, low: number): string {
+  return high === 0 && low === 0 ? ZERO_HWCAP : `0x${hex32(high)}${hex32(low)}`;
+}
+
+/** ldconfig's words for a flags value, per glibc version, made once per value. */
+const flagsTexts = new Map<GlibcVersion, Map<number, string>>();
+
+export function flagsText(flags: number, glibc: GlibcVersion = DEFAULT_GLIBC): string {
+  let known = flagsTexts.get(glibc);
+  if (!known) flagsTexts.set(glibc, (known = new Map()));
+  const key = flags & 0xffff;
+  let text = known.get(key);
+  if (text === undefined) known.set(key, (text = `${typeText(key, glibc)}${requiredText(key, glibc)}`));
+  return text;
+}
+
+export function entryToJSON(entry: LdCacheEntry, glibc: GlibcVersion = DEFAULT_GLIBC): EntryJSON {
   return {
     index: entry.index,
     name: entry.name,
@@ -42,18 +86,93 @@ export function entryToJSON(entry: LdCacheEntry): EntryJSON {
     osVersion: entry.osVersion,
     hwcap: hwcapHex(entry.hwcap),
     hwcapName: entry.hwcapName ?? null,
+    flagsText: flagsText(entry.flags, glibc),
   };
 }
 
-export function cacheToJSON(cache: LdCache): CacheJSON {
-  const entries: EntryJSON[] = [];
-  for (const entry of cache) entries.push(entryToJSON(entry));
+/** Entry `i` of a parsed cache as JSON, read from the table (no entry object). */
+function tableEntryJSON(cache: ParsedLdCache, i: number, glibc: GlibcVersion): EntryJSON {
+  const flags = cache.flagsAt(i) | 0;
+  return {
+    index: i,
+    name: cache.nameAt(i),
+    path: cache.pathAt(i),
+    flags,
+    type: flags & 0xff,
+    required: flags & 0xff00,
+    arch: cache.archAt(i),
+    bits: cache.bitsAt(i),
+    osVersion: cache.osVersionAt(i),
+    hwcap: hwcapHexOf(cache.hwcapHighAt(i), cache.hwcapLowAt(i)),
+    hwcapName: cache.hwcapNameAt(i) ?? null,
+    flagsText: flagsText(flags, glibc),
+  };
+}
+
+/** The indexes of the entries to show (every one without `include`). */
+function shownIndexes(cache: LdCache, include: ((entry: LdCacheEntry) => boolean) | undefined): number[] | undefined {
+  if (!include) return undefined;
+  const shown: number[] = [];
+  for (const entry of cache) if (include(entry)) shown.push(entry.index);
+  return shown;
+}
+
+/** Entry `n` of the shown ones, as JSON. */
+function entryJSONAt(cache: LdCache, shown: number[] | undefined, n: number, glibc: GlibcVersion): EntryJSON {
+  const i = shown ? shown[n]! : n;
+  return cache instanceof ParsedLdCache ? tableEntryJSON(cache, i, glibc) : entryToJSON(cache.entries[i]!, glibc);
+}
+
+export function cacheToJSON(cache: LdCache, options: CacheJSONOptions = {}): CacheJSON {
+  const glibc = options.glibc ?? DEFAULT_GLIBC;
+  const shown = shownIndexes(cache, options.include);
+  const count = shown?.length ?? cache.count;
+  const entries = new Array<EntryJSON>(count);
+  for (let n = 0; n < count; n++) entries[n] = entryJSONAt(cache, shown, n, glibc);
   return {
     format: cache.format,
     byteOrder: cache.byteOrder,
-    count: cache.count,
+    count,
     generator: cache.generator ?? null,
     hwcapDirs: [...cache.hwcapDirs],
     entries,
   };
+}
+
+/** Text chunks of about this many characters. */
+const CHUNK_CHARS = 1 << 20;
+
+/**
+ * The JSON of `cache` as text, in chunks of about 1 MiB made one at a time: one document (the
+ * header facts on the first line, then one entry object per line) or, with `ndjson`, one entry
+ * object per line. The text parses to `{ file?, root?, ...cacheToJSON(cache) }`.
+ */
+export function* cacheJSONChunks(cache: LdCache, options: CacheJSONTextOptions = {}): Generator<string, void, undefined> {
+  const glibc = options.glibc ?? DEFAULT_GLIBC;
+  const shown = shownIndexes(cache, options.include);
+  const count = shown?.length ?? cache.count;
+  let out = '';
+  if (!options.ndjson) {
+    const head = {
+      ...(options.file !== undefined ? { file: options.file } : {}),
+      ...(options.root !== undefined ? { root: options.root } : {}),
+      format: cache.format,
+      byteOrder: cache.byteOrder,
+      count,
+      generator: cache.generator ?? null,
+      hwcapDirs: [...cache.hwcapDirs],
+    };
+    out = `${JSON.stringify(head).slice(0, -1)},"entries":[\n`;
+  }
+  const separator = options.ndjson ? '\n' : ',\n';
+  for (let n = 0; n < count; n++) {
+    out += JSON.stringify(entryJSONAt(cache, shown, n, glibc));
+    out += n + 1 < count || options.ndjson ? separator : '\n';
+    if (out.length >= CHUNK_CHARS) {
+      yield out;
+      out = '';
+    }
+  }
+  if (!options.ndjson) out += ']}\n';
+  if (out.length > 0) yield out;
 }

@@ -49,9 +49,7 @@ export class CacheEntry implements LdCacheEntry {
     return this.isHwcapsEntry ? this.#cache.hwcapLowAt(this.index) : undefined;
   }
   get hwcapName(): string | undefined {
-    if (!this.#cache.isHwcapsAt(this.index)) return undefined;
-    const bytes = this.hwcapNameBytes('truth');
-    return bytes ? this.#cache.decode(bytes) : undefined;
+    return this.#cache.hwcapNameAt(this.index);
   }
   /** The glibc-hwcaps name bytes, resolved the true way or glibc's way (they differ in compat files). */
   hwcapNameBytes(how: 'truth' | 'glibc'): Uint8Array | undefined {

@@ -368,6 +368,13 @@ export class ParsedLdCache implements LdCache, InputHolder {
     return (this.#text = words[H_STRINGS_ASCII] === 1 ? asciiSlice(this.#bytes, low, high) : asciiText(this.#bytes, low, high));
   }
 
+  /** The glibc-hwcaps directory of extension entry `index` (resolved from the new header), else undefined. */
+  hwcapNameAt(index: number): string | undefined {
+    if (!this.isHwcapsAt(index)) return undefined;
+    const bytes = this.hwcapNameBytes(this.hwcapLowAt(index), 'truth');
+    return bytes ? decoder.decode(bytes) : undefined;
+  }
+
   /** Whether hwcap marks entry `index` as a glibc-hwcaps extension entry. */
   isHwcapsAt(index: number): boolean {
     return !this.#old && isHwcapsExtension(this.hwcapHighAt(index));

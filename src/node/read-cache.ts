@@ -109,7 +109,11 @@ function readSized(fd: number, file: string, size: number): ParsedLdCache {
   return parseLdCacheInPlace(length, file);
 }
 
-/** Parses the cache open at `fd` (not closed here), of any file type. */
+/** Parses the cache open at `fd` (not closed here), of any file type; `file` names it in errors. */
+export function readLdCacheFd(fd: number, file: string): ParsedLdCache {
+  return readFromFd(fd, file);
+}
+
 function readFromFd(fd: number, file: string): ParsedLdCache {
   try {
     const stat = fstatSync(fd);
