@@ -3,8 +3,8 @@
 // each command run from P/bin with a PATH and working directory that know nothing of the repo,
 // the systemd units installed from there and checked by `systemd-analyze verify`, and the
 // uninstall.
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, lstatSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -78,6 +78,9 @@ describeNeeding('npm pack + npm install -g --prefix: the commands, the services,
     const dumpHelp = run('ldcache-dump', ['--help']);
     expect(dumpHelp.status).toBe(0);
     expect(dumpHelp.stdout).toMatch(/^Usage: ldcache-dump/);
+    const volumeVersion = run('nvidia-volume', ['--version']);
+    expect(volumeVersion.status).toBe(0);
+    expect(volumeVersion.stdout).toBe(`nvidia-volume ${pkg.version}\n`);
     const volumeHelp = run('nvidia-volume', ['--help']);
     expect(volumeHelp.status).toBe(0);
     expect(volumeHelp.stdout).toMatch(/^Usage: nvidia-volume COMMAND/);
@@ -128,6 +131,22 @@ describeNeeding('npm pack + npm install -g --prefix: the commands, the services,
     // It does check: the shipped unit names a command that is not installed here.
     const shipped = spawnSync('systemd-analyze', ['verify', join(repo, 'systemd/nvidia-volume-plugin.service')], { encoding: 'utf8' });
     expect(existsSync('/usr/local/bin/nvidia-volume') || /nvidia-volume is not executable/.test(shipped.stderr)).toBe(true);
+
+    // The plugin unit's own command line starts the plugin (on a private socket here) and
+    // SIGTERM, what systemd sends on stop, removes its socket.
+    const words = /^ExecStart=(.*)$/m.exec(plugin)![1]!.split(' ');
+    const socket = join(work, 'p.sock');
+    const child = spawn(words[0]!, [...words.slice(1), '--socket', socket, '--name', `install-test-${process.pid}`, '--dir', join(work, 'volumes')], { cwd: '/', env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!log.includes('listening on') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(log).toContain(`listening on ${socket}`);
+    expect(lstatSync(socket).isSocket()).toBe(true);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(socket)).toBe(false);
 
     const removed = run('nvidia-volume', ['install-services', '--remove', '--unit-dir', units, '--no-enable']);
     expect(removed.status, removed.stderr).toBe(0);
