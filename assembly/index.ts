@@ -3,3 +3,4 @@ export * from './memory';
 export * from './cache';
 export * from './elf';
 export * from './format';
+export * from './elf-versions';

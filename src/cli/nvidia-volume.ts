@@ -13,6 +13,7 @@ const commands: Record<string, string> = {
   'docker-args': 'print the docker run arguments that inject the driver',
   cdi: 'write a Container Device Interface spec (cdi list, cdi validate)',
   'install-services': 'install and enable the systemd units (--remove: remove them)',
+  check: 'predict whether a saved image loads the driver (offline)',
 };
 
 const usage = `Usage: nvidia-volume COMMAND [OPTIONS]

@@ -1,0 +1,280 @@
+// `nvidia-volume check --image`: the prediction against what really happens. Images are built
+// from real parts (this machine's glibc 2.36, Debian 11's libc6 2.31 and Debian's musl, both
+// fetched with `apt-get download` and a private apt state; a static busybox; caches written by
+// the real ldconfig), loaded into a private Docker 20.10 and Podman, and saved again; the check
+// reads those saves. Then each image runs with the driver of a test root: the v1 volume through
+// the volume plugin on dockerd, and the CDI spec on Podman. In the container a gcc-built probe
+// whose DT_NEEDED lists every 64-bit driver soname is started under the image's own loader in
+// trace mode (LD_TRACE_LOADED_OBJECTS=1, LD_WARN=yes: the file each soname resolved to, and
+// version errors), and busybox sha256sum tells whose file it is. Predicted = observed for every
+// soname, every image and both injections, failing ones included.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
+import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, which, type Podman, type Spec } from './helpers/image-build.js';
+import { buildExecutable, buildSharedObject, runLdconfig } from './helpers/so-builder.js';
+
+const repo = resolve(import.meta.dirname, '..');
+const nvidiaVolume = join(repo, 'bin/nvidia-volume.js');
+const ci = process.env.CI === 'true';
+const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-check-'));
+const pluginName = `nvidia-image-check-${process.pid}`;
+const BUSYBOX_APPLETS = ['sh', 'sha256sum', 'cat', 'echo', 'ls', 'test'];
+
+const skipReason = (await dockerdSkipReason()) ?? podmanImageSkipReason() ?? (which('apt-get') ? undefined : 'apt-get is needed to fetch Debian 11 libc6 and musl');
+if (skipReason) console.warn(`image-check tests skipped: ${skipReason}`);
+
+const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/** Debian packages from bullseye, with a private apt state (nothing of the host's apt changes). */
+function aptDownload(packages: string[]): Map<string, string> {
+  const apt = join(work, 'apt');
+  for (const d of ['lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(apt, d), { recursive: true });
+  writeFileSync(join(apt, 'sources.list'), 'deb http://deb.debian.org/debian bullseye main\n');
+  const opts = [
+    '-o', `Dir::State::Lists=${apt}/lists`, '-o', 'Dir::State::status=/dev/null', '-o', `Dir::Cache=${apt}/cache`,
+    '-o', `Dir::Etc::SourceList=${apt}/sources.list`, '-o', 'Dir::Etc::SourceParts=/dev/null', '-o', 'APT::Sandbox::User=root', '-q',
+  ];
+  const update = spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8', timeout: 240_000 });
+  if (update.status !== 0) throw new Error(`apt-get update (bullseye) failed: ${update.stderr}`);
+  const got = spawnSync('apt-get', [...opts, 'download', ...packages], { cwd: join(apt, 'debs'), encoding: 'utf8', timeout: 240_000 });
+  if (got.status !== 0) throw new Error(`apt-get download ${packages.join(' ')} failed: ${got.stderr}`);
+  const debs = new Map<string, string>();
+  for (const f of readdirSync(join(apt, 'debs'))) debs.set(f.split('_')[0]!, join(apt, 'debs', f));
+  return debs;
+}
+
+/** A staging dir with the image's files, its cache written by the real ldconfig -r, as one layer tar. */
+function imageLayer(name: string, files: Record<string, Spec>, deb?: string, cache = true): string {
+  const dir = stage(work, files);
+  if (deb) expect(spawnSync('dpkg-deb', ['-x', deb, dir]).status).toBe(0);
+  if (cache) {
+    const ldconfig = runLdconfig(['-r', dir]);
+    expect(ldconfig.status, ldconfig.stderr.toString()).toBe(0);
+  }
+  return layerTar(dir, join(work, `${name}.tar`));
+}
+
+interface Observed {
+  /** soname -> path the loader reports, or null (not found). */
+  paths: Map<string, string | null>;
+  /** path -> sha256 of the file in the container. */
+  hashes: Map<string, string>;
+  versionErrors: string[];
+  ran: boolean;
+  raw: string;
+}
+
+const SCRIPT = 'LD_TRACE_LOADED_OBJECTS=1 LD_WARN=yes /probe > /tmp/t 2>&1; echo "::rc=$?"; cat /tmp/t; ' +
+  'while read n a p rest; do if [ "$a" = "=>" ] && [ -f "$p" ]; then sha256sum "$p"; fi; done < /tmp/t';
+
+function parseObserved(out: string, sonames: string[]): Observed {
+  const paths = new Map<string, string | null>();
+  const hashes = new Map<string, string>();
+  const versionErrors: string[] = [];
+  for (const line of out.split('\n')) {
+    const t = /^\t(\S+) => (?:not found|(\/\S+) \(0x[0-9a-f]+\))$/.exec(line);
+    if (t) paths.set(t[1]!, t[2] ?? null);
+    const h = /^([0-9a-f]{64})\s+(\/\S+)$/.exec(line);
+    if (h) hashes.set(h[2]!, h[1]!);
+    if (/version `[^']+' not found/.test(line)) versionErrors.push(line);
+  }
+  const ran = sonames.every((s) => paths.has(s));
+  return { paths, hashes, versionErrors, ran, raw: out };
+}
+
+interface Prediction {
+  soname: string;
+  arch: string;
+  outcome: 'driver' | 'image' | 'missing';
+  result: { path: string | null };
+}
+interface Report {
+  ok: boolean;
+  image: { glibc: string | null; loader: string | null; musl: string | null };
+  injections: { name: string; ok: boolean; predictions: Prediction[] }[];
+  findings: { severity: string; code: string; injection: string | null; message: string }[];
+}
+
+describe.skipIf(skipReason !== undefined && !ci)('prediction = observation (Docker 20.10 + volume plugin, Podman + CDI)', () => {
+  let built: DriverRoot;
+  let dockerd: PrivateDockerd;
+  let podman: Podman;
+  let plugin: ChildProcess | null = null;
+  let pluginLog = '';
+  let sonames: string[] = [];
+  const driverHash = new Map<string, string>(); // soname -> sha256 of the driver's file
+  const images: { tag: string; layers: string[]; config?: { Env?: string[]; Labels?: Record<string, string> } }[] = [];
+  const specDir = join(work, 'cdi');
+
+  beforeAll(async () => {
+    if (skipReason) throw new Error(`cannot run: ${skipReason}`);
+    [built, dockerd] = await Promise.all([buildDriverRoot({ dir: work, devices: false }), startDockerd()]);
+    // libnvidia-ml really linked against glibc: it needs GLIBC_2.34 (dlopen), as drivers built on new distributions do.
+    const nvml = built.libraries.find((l) => l.soname === 'libnvidia-ml.so.1' && l.bits === 64)!;
+    writeFileSync(join(work, 'nvml.c'), '#include <dlfcn.h>\nvoid *nvml_probe(void) { return dlopen("none", RTLD_NOW); }\n');
+    const cc = spawnSync('gcc', ['-shared', '-fPIC', '-Wl,-soname,libnvidia-ml.so.1', '-o', join(built.root, nvml.path), join(work, 'nvml.c')], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    const x64 = built.libraries.filter((l) => l.bits === 64);
+    sonames = [...new Set(x64.map((l) => l.soname))];
+    for (const l of x64) driverHash.set(l.soname, sha(readFileSync(join(built.root, l.path))));
+    const probe = buildExecutable({ dir: join(work, 'probe'), file: 'probe', needed: sonames });
+    const debs = aptDownload(['libc6', 'musl']);
+
+    const busybox: Record<string, Spec> = { 'bin/busybox': { copy: which('busybox')! }, tmp: { dir: true }, probe: { copy: probe } };
+    for (const a of BUSYBOX_APPLETS) busybox[`bin/${a}`] = { symlink: 'busybox' };
+    const hostGlibc: Record<string, Spec> = {
+      ...busybox,
+      'lib64/ld-linux-x86-64.so.2': { copy: '/lib64/ld-linux-x86-64.so.2' },
+      'usr/lib/x86_64-linux-gnu/libc.so.6': { copy: '/lib/x86_64-linux-gnu/libc.so.6' },
+      lib: { symlink: 'usr/lib' },
+      'etc/ld.so.conf': { file: 'include /etc/ld.so.conf.d/*.conf\n' },
+      'etc/ld.so.conf.d/x86_64-linux-gnu.conf': { file: '/usr/local/lib/x86_64-linux-gnu\n/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n' },
+    };
+    const fake = (dir: string, file: string, soname: string): Spec => ({ copy: buildSharedObject({ dir: join(work, 'fakes', dir), file, soname }) });
+    const base = imageLayer('glibc', hostGlibc);
+    images.push({ tag: 'chk:plain', layers: [base] });
+    // A CUDA-style image: LD_LIBRARY_PATH for nvidia-docker v1, the v1 label, and the toolkit's stub directory in ld.so.conf.
+    images.push({
+      tag: 'chk:stub',
+      layers: [base, imageLayer('stub', {
+        ...hostGlibc,
+        'usr/local/cuda/lib64/stubs/libcuda.so': fake('stubs', 'libcuda.so', 'libcuda.so.1'),
+        'etc/ld.so.conf.d/cuda-stubs.conf': { file: '/usr/local/cuda/lib64/stubs\n' },
+      })],
+      config: { Env: ['LD_LIBRARY_PATH=/usr/local/nvidia/lib:/usr/local/nvidia/lib64'], Labels: { 'com.nvidia.volumes.needed': 'nvidia_driver' } },
+    });
+    // cuda-compat's libcuda (newer than the driver) and another driver's NVML baked in.
+    images.push({
+      tag: 'chk:compat',
+      layers: [base, imageLayer('compat', {
+        ...hostGlibc,
+        'usr/local/cuda/compat/libcuda.so.999.99.99': fake('compat', 'libcuda.so.999.99.99', 'libcuda.so.1'),
+        'usr/local/cuda/compat/libcuda.so.1': { symlink: 'libcuda.so.999.99.99' },
+        'etc/ld.so.conf.d/000-cuda-compat.conf': { file: '/usr/local/cuda/compat\n' },
+        'usr/lib/x86_64-linux-gnu/libnvidia-ml.so.470.256.02': fake('nvml470', 'libnvidia-ml.so.470.256.02', 'libnvidia-ml.so.1'),
+        'usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1': { symlink: 'libnvidia-ml.so.470.256.02' },
+      })],
+    });
+    images.push({ tag: 'chk:debian11', layers: [imageLayer('debian11', { ...busybox, 'etc/ld.so.conf': { file: 'include /etc/ld.so.conf.d/*.conf\n' } }, debs.get('libc6'))] });
+    images.push({ tag: 'chk:musl', layers: [imageLayer('musl', { ...busybox }, debs.get('musl'), false)] });
+
+    const archive = dockerArchive(work, join(work, 'images.tar'), images);
+    const loaded = await runCommand('docker', ['load', '-i', archive], { env: dockerd.env, timeoutMs: 180_000 });
+    expect(loaded.code, loaded.stderr).toBe(0);
+    podman = createPodman(work);
+    const pl = podman.podman(['load', '-i', archive]);
+    expect(pl.code, pl.stderr).toBe(0);
+
+    // The CDI spec this project writes, and the volume plugin on the private dockerd.
+    mkdirSync(specDir);
+    const cdi = spawnSync(process.execPath, [nvidiaVolume, 'cdi', '--root', built.root, '--output', join(specDir, 'nvidia.json')], { encoding: 'utf8' });
+    expect(cdi.status, cdi.stderr).toBe(0);
+    const child = spawn(process.execPath, [nvidiaVolume, 'plugin', '--name', pluginName, '--root', built.root, '--dir', join(work, 'volumes')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (c: Buffer) => (pluginLog += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (pluginLog += c.toString()));
+    plugin = child;
+    const deadline = Date.now() + 20_000;
+    while (!pluginLog.includes('listening on')) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${pluginLog}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 600_000);
+
+  afterAll(async () => {
+    plugin?.kill('SIGTERM');
+    await dockerd?.stop();
+    podman?.cleanup();
+    await built?.cleanup();
+  });
+
+  function check(image: string, ref?: string): { status: number | null; report: Report } {
+    const r = spawnSync(process.execPath, [nvidiaVolume, 'check', '--image', image, ...(ref ? ['--image-ref', ref] : []), '--root', built.root, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.stderr).toBe('');
+    return { status: r.status, report: JSON.parse(r.stdout) as Report };
+  }
+
+  async function observe(tag: string, how: 'volume' | 'cdi'): Promise<Observed> {
+    if (how === 'volume') {
+      const r = await dockerd.docker(['run', '--rm', '--network', 'none', '--volume-driver', pluginName, '-v', `nvidia_driver_${built.version}:/usr/local/nvidia:ro`, tag, '/bin/sh', '-c', SCRIPT], { timeoutMs: 120_000 });
+      return parseObserved(r.stdout + r.stderr, sonames);
+    }
+    const r = podman.podmanWithCdi(specDir, ['run', '--rm', '--network', 'none', '--device', 'nvidia.com/gpu=all', `localhost/${tag}`, '/bin/sh', '-c', SCRIPT]);
+    return parseObserved(r.stdout + r.stderr, sonames);
+  }
+
+  /** Compares one injection's predictions with the observation, soname by soname. */
+  function compare(report: Report, how: 'volume' | 'cdi', seen: Observed, tag: string): void {
+    const inj = report.injections.find((i) => i.name === how)!;
+    expect(inj, `${tag}: no ${how} prediction`).toBeDefined();
+    const wrongGlibc = report.findings.some((f) => f.code === 'musl' || f.code === 'no-glibc');
+    if (!seen.ran && wrongGlibc) {
+      // The probe cannot even start: predicted as an image that cannot load glibc libraries.
+      expect(inj.ok, `${tag} ${how}`).toBe(false);
+      expect(seen.raw).toMatch(/not found|No such file/);
+      return;
+    }
+    expect(seen.ran || seen.versionErrors.length > 0, `${tag} ${how}: probe output:\n${seen.raw}`).toBe(true);
+    for (const p of inj.predictions.filter((x) => x.arch === 'x86-64')) {
+      const path = seen.paths.get(p.soname);
+      expect(path ?? null, `${tag} ${how} ${p.soname}: path (observed:\n${seen.raw})`).toBe(p.result.path);
+      const observedOutcome = path == null ? 'missing' : seen.hashes.get(path) === driverHash.get(p.soname) ? 'driver' : 'image';
+      expect(observedOutcome, `${tag} ${how} ${p.soname}: whose file`).toBe(p.outcome);
+    }
+    // Version errors seen exactly where the check predicts an old glibc.
+    // (only libnvidia-ml needs versions: an old-glibc finding shows at run time where it is loaded)
+    const oldGlibc = report.findings.some((f) => f.code === 'old-glibc') && inj.predictions.some((p) => p.soname === 'libnvidia-ml.so.1' && p.outcome === 'driver');
+    expect(seen.versionErrors.length > 0, `${tag} ${how}: version errors ${seen.versionErrors.join('; ')}`).toBe(oldGlibc);
+    const loads = seen.ran && seen.versionErrors.length === 0 && !report.findings.some((f) => f.severity === 'error' && f.injection === null) && inj.predictions.every((p) => p.arch !== 'x86-64' || p.outcome === 'driver');
+    expect(inj.ok, `${tag} ${how}: ok`).toBe(loads);
+  }
+
+  const summary: string[] = [];
+  it.each(['chk:plain', 'chk:stub', 'chk:compat', 'chk:debian11', 'chk:musl'])('%s, saved by Docker 20.10 and by Podman (oci-archive), both injections', async (tag) => {
+    const dsave = join(work, `${tag.replace(':', '-')}.docker.tar`);
+    expect((await dockerd.docker(['save', '-o', dsave, tag])).code).toBe(0);
+    const psave = join(work, `${tag.replace(':', '-')}.oci.tar`);
+    expect(podman.podman(['save', '--format', 'oci-archive', '-o', psave, `localhost/${tag}`]).code).toBe(0);
+    const fromDocker = check(dsave);
+    const fromPodman = check(psave);
+    // The two saves of one image give the same prediction.
+    expect(fromPodman.report.injections).toEqual(fromDocker.report.injections);
+    expect(fromDocker.status).toBe(fromDocker.report.ok ? 0 : 1);
+    for (const how of ['volume', 'cdi'] as const) {
+      const seen = await observe(tag, how);
+      compare(fromDocker.report, how, seen, tag);
+      summary.push(`${tag} ${how}: ${fromDocker.report.injections.find((i) => i.name === how)!.ok ? 'loads' : 'fails'}`);
+    }
+  }, 300_000);
+
+  it('the scenarios are what they claim: each failure mode shows up', () => {
+    expect(summary).toEqual([
+      'chk:plain volume: fails', 'chk:plain cdi: loads',
+      'chk:stub volume: loads', 'chk:stub cdi: fails',
+      'chk:compat volume: fails', 'chk:compat cdi: fails',
+      'chk:debian11 volume: fails', 'chk:debian11 cdi: fails',
+      'chk:musl volume: fails', 'chk:musl cdi: fails',
+    ]);
+  });
+
+  it('names each problem with its evidence and fix', () => {
+    const codes = (tag: string): string[] => check(join(work, `${tag.replace(':', '-')}.docker.tar`)).report.findings.map((f) => `${f.severity}:${f.code}:${f.injection ?? '-'}`);
+    expect(codes('chk:plain')).toContain('error:not-searched:volume');
+    expect(codes('chk:plain')).toContain('warning:no-32bit:-');
+    expect(codes('chk:stub')).toEqual(expect.arrayContaining(['error:stub-library:cdi', 'info:v1-label:volume']));
+    expect(codes('chk:compat')).toEqual(expect.arrayContaining(['warning:compat-library:cdi', 'error:other-driver:volume']));
+    expect(codes('chk:debian11')).toContain('error:old-glibc:-');
+    expect(codes('chk:musl')).toContain('error:musl:-');
+    const text = spawnSync(process.execPath, [nvidiaVolume, 'check', '--image', join(work, 'chk-stub.docker.tar'), '--root', built.root], { encoding: 'utf8' });
+    expect(text.status).toBe(1);
+    expect(text.stdout).toMatch(/error \(cdi\) \[stub-library\]: libcuda\.so\.1 \(x86-64\): the image's \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so wins/);
+    expect(text.stdout).toMatch(/evidence: loads: \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so\.1 .*via ld\.so\.cache entry libcuda\.so\.1/);
+    expect(text.stdout).toMatch(/fix: remove \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so/);
+    const usage = spawnSync(process.execPath, [nvidiaVolume, 'check', '--root', built.root], { encoding: 'utf8' });
+    expect(usage.status).toBe(2);
+  });
+});
