@@ -12,21 +12,20 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, which, type Podman, type Spec } from './helpers/image-build.js';
+import { describeNeeding } from './helpers/requirements.js';
 import { buildExecutable, buildSharedObject, runLdconfig } from './helpers/so-builder.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const nvidiaVolume = join(repo, 'bin/nvidia-volume.js');
-const ci = process.env.CI === 'true';
 const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-check-'));
 const pluginName = `nvidia-image-check-${process.pid}`;
 const BUSYBOX_APPLETS = ['sh', 'sha256sum', 'cat', 'echo', 'ls', 'test'];
 
 const skipReason = (await dockerdSkipReason()) ?? podmanImageSkipReason() ?? (which('apt-get') ? undefined : 'apt-get is needed to fetch Debian 11 libc6 and musl');
-if (skipReason) console.warn(`image-check tests skipped: ${skipReason}`);
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
@@ -100,7 +99,7 @@ interface Report {
   findings: { severity: string; code: string; injection: string | null; message: string }[];
 }
 
-describe.skipIf(skipReason !== undefined && !ci)('prediction = observation (Docker 20.10 + volume plugin, Podman + CDI)', () => {
+describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman + CDI)', skipReason, () => {
   let built: DriverRoot;
   let dockerd: PrivateDockerd;
   let podman: Podman;
@@ -112,7 +111,6 @@ describe.skipIf(skipReason !== undefined && !ci)('prediction = observation (Dock
   const specDir = join(work, 'cdi');
 
   beforeAll(async () => {
-    if (skipReason) throw new Error(`cannot run: ${skipReason}`);
     [built, dockerd] = await Promise.all([buildDriverRoot({ dir: work, devices: false }), startDockerd()]);
     // libnvidia-ml really linked against glibc: it needs GLIBC_2.34 (dlopen), as drivers built on new distributions do.
     const nvml = built.libraries.find((l) => l.soname === 'libnvidia-ml.so.1' && l.bits === 64)!;

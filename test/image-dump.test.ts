@@ -13,6 +13,7 @@ import { buildSharedObject, ldconfigPrint, runLdconfig, writeCacheWithLdconfig }
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, type Podman } from './helpers/image-build.js';
 import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
 import { describeNeeding } from './helpers/requirements.js';
+import { docker26SkipReason, startDocker26 } from './helpers/docker26.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin', 'ldcache-dump.cjs');
@@ -124,7 +125,6 @@ describeNeeding('Docker 20.10 (private dockerd): docker load, docker save', dock
   let dockerd: PrivateDockerd;
   const expected = new Map<string, Buffer | null>();
   beforeAll(async () => {
-    if (dockerReason) throw new Error(`cannot run a private dockerd: ${dockerReason}`);
     dockerd = await startDockerd();
     const loaded = await runCommand('docker', ['load', '-i', archive], { env: dockerd.env, timeoutMs: 120_000 });
     expect(loaded.code, loaded.stderr).toBe(0);
@@ -159,11 +159,38 @@ describeNeeding('Docker 20.10 (private dockerd): docker load, docker save', dock
 });
 
 const podmanReason = podmanImageSkipReason();
+describeNeeding('Docker 26 (private dockerd): docker save writes the OCI layout', await docker26SkipReason(), () => {
+  let engine: PrivateDockerd;
+  beforeAll(async () => {
+    engine = await startDocker26();
+    const loaded = await engine.docker(['load', '-i', archive], { timeoutMs: 120_000 });
+    expect(loaded.code, loaded.stderr).toBe(0);
+  }, 600_000);
+  afterAll(async () => engine?.stop());
+
+  it('reads each image of its save, alone and all in one archive, as the engine exports it', async () => {
+    const all = join(work, 'docker26-all.tar');
+    expect((await engine.docker(['save', '-o', all, ...TAGS], { timeoutMs: 120_000 })).code).toBe(0);
+    const members = spawnSync('tar', ['-tf', all], { encoding: 'utf8' }).stdout.split('\n');
+    expect(members).toEqual(expect.arrayContaining(['index.json', 'oci-layout', 'manifest.json']));
+    for (const tag of TAGS) {
+      const name = `d26-${tag.replace(':', '-')}`;
+      expect((await engine.docker(['create', '--name', name, tag, '/bin/x'])).code).toBe(0);
+      const out = join(work, `${name}.export.tar`);
+      expect((await engine.docker(['export', '-o', out, name])).code).toBe(0);
+      const expected = expectedFromExport(readFileSync(out), name);
+      const one = join(work, `${name}.tar`);
+      expect((await engine.docker(['save', '-o', one, tag])).code).toBe(0);
+      expectDump(one, undefined, expected);
+      expectDump(all, tag, expected);
+    }
+  });
+});
+
 describeNeeding('Podman: podman load, podman save (docker-archive, oci-archive, oci-dir)', podmanReason, () => {
   let podman: Podman;
   const expected = new Map<string, Buffer | null>();
   beforeAll(() => {
-    if (podmanReason) throw new Error(`cannot run Podman: ${podmanReason}`);
     podman = createPodman(work);
     const loaded = podman.podman(['load', '-i', archive]);
     expect(loaded.code, loaded.stderr).toBe(0);

@@ -33,7 +33,6 @@ export type Found =
 
 const MAX_HOPS = 40;
 
-const parentOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 const join = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
 /** The container's file system as its processes see it: the image tree with the engine's mounts. */

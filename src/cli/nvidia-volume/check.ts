@@ -9,7 +9,7 @@ import { checkLoadedImage } from '../../node/image-check.js';
 import { readImage } from '../../node/image-source.js';
 import { RootFsError } from '../../node/rootfs.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
-import { noDriverReason } from './discover.js';
+import { noDriverReason } from '../../node/no-driver.js';
 
 const usage = `Usage: nvidia-volume check --image FILE [--image-ref NAME] [--root DIR] [--injection cdi|volume] [--json]
 
