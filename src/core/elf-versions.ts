@@ -30,6 +30,13 @@ const MAX_ROUNDS = 8;
 const MAX_TOTAL_BYTES = 64 << 20;
 const decoder = new TextDecoder('utf-8');
 
+/** The core's version-reader exports (assembly/elf-versions.ts). */
+interface VersionExports {
+  elfVersions(): number;
+  elfVersionsNeedCount(): number;
+}
+const versionExports = (): VersionExports => wasmExports() as unknown as VersionExports;
+
 interface Chunk {
   offset: number;
   bytes: Uint8Array;
@@ -57,7 +64,7 @@ function place(chunks: readonly Chunk[], fileSize: number): void {
 function collect(): ElfVersions {
   const exports = wasmExports();
   const memory = exports.memory.buffer;
-  const view = new DataView(memory, (exports.resultBase as () => number)());
+  const view = new DataView(memory, exports.resultBase());
   const text = (addr: number, len: number): string => decoder.decode(new Uint8Array(memory, addr, len));
   const result: ElfVersions = { needed: [], defined: [] };
   const count = view.getInt32(144, true);
@@ -84,12 +91,12 @@ export function readElfVersionsFrom(source: ElfSource, file?: string): ElfVersio
       throw err;
     }
     const exports = wasmExports();
-    const status = (exports.elfVersions as () => number)();
+    const status = versionExports().elfVersions();
     if (status === 0) return collect();
-    const view = new DataView(exports.memory.buffer, (exports.resultBase as () => number)());
+    const view = new DataView(exports.memory.buffer, exports.resultBase());
     if (status === 2) throw new ElfError(CODES[view.getInt32(4, true)] ?? 'TRUNCATED', view.getFloat64(8, true), file);
     if (status !== 1) throw new ElfError('OUT_OF_MEMORY', 0, file);
-    const count = (exports.elfVersionsNeedCount as () => number)();
+    const count = versionExports().elfVersionsNeedCount();
     for (let i = 0; i < count; i++) {
       const offset = view.getFloat64(16 + i * 16, true);
       const length = view.getFloat64(16 + i * 16 + 8, true);
