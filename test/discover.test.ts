@@ -164,7 +164,8 @@ describe('other roots', () => {
     const d = await discoverDriver({ root: built.root });
     expect(d.devices.some((x) => x.path === '/dev/nvidia-uvm')).toBe(false);
     expect(d.devices.some((x) => x.path === '/dev/nvidia5')).toBe(false);
-    expect(d.warnings.join('\n')).toMatch(/\/dev\/nvidia-uvm has major 10, but the kernel's nvidia-uvm major is 235/);
+    expect(d.warnings.join('\n')).toMatch(/\/dev\/nvidia-uvm \(c 10:200\) left out: major 10 is not nvidia-uvm's \(\/proc\/devices says 235\)/);
+    expect(d.rejected.find((r) => r.path === '/dev/nvidia-uvm')?.reason).toBe("c 10:200: major 10 is not nvidia-uvm's (/proc/devices says 235)");
     expect(d.warnings.join('\n')).toMatch(/\/dev\/nvidia5 is not a character device/);
   });
 

@@ -110,8 +110,10 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
   }
   selection.libraries.sort((a, b) => b.bits - a.bits || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 
-  const devices = readDevices(fs, warnings);
+  const devices = readDevices(fs, warnings, selection.rejected);
   const gpus = readGpus(fs, warnings);
+  // A GPU's node is its proven device node or none (readGpus only saw that it is a character device).
+  for (const gpu of gpus) if (gpu.devicePath !== null && !devices.some((d) => d.kind === 'gpu' && d.path === gpu.devicePath)) gpu.devicePath = null;
   const binaries = findBinaries(fs, warnings);
   const firmware = driverVersion ? readFirmware(fs, driverVersion) : [];
   const ipc = findIpc(fs);

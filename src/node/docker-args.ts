@@ -45,7 +45,17 @@ export function driverInjection(discovery: DriverDiscovery, options: InjectionOp
   for (const kind of CONTROL_ORDER) {
     for (const node of discovery.devices.filter((d) => d.kind === kind)) devices.push(device(node.path));
   }
-  for (const gpu of selectGpus(selectableGpus(discovery), request)) devices.push(device(gpu.devicePath));
+  // Only nodes discovery proved NVIDIA's (discovery.devices) are passed, never a guessed path: a
+  // GPU without one is left out of `all` (discovery lists why in `rejected`) and refused by name.
+  const proven = new Set(discovery.devices.filter((d) => d.kind === 'gpu').map((d) => d.path));
+  for (const gpu of selectGpus(selectableGpus(discovery), request)) {
+    if (!proven.has(gpu.devicePath)) {
+      if (request.kind === 'all') continue;
+      const why = discovery.rejected.find((r) => r.path === gpu.devicePath)?.reason ?? 'no such character device';
+      throw new Error(`GPU ${gpu.index}${gpu.busId ? ` (${gpu.busId})` : ''}: ${gpu.devicePath} is not a proven NVIDIA device node (${why}); refusing to pass it`);
+    }
+    devices.push(device(gpu.devicePath));
+  }
   return {
     devices,
     volumeDriver,
