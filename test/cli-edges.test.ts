@@ -140,6 +140,22 @@ describe('usage errors', () => {
   });
 });
 
+describe('--json', () => {
+  it('prints a failure as a JSON object on stdout too, with its code', async () => {
+    const empty = await mkdtemp(join(work, 'json-root-'));
+    const none = await volume(['docker-args', '--root', empty, '--json']);
+    expect(none.code).toBe(1);
+    const printed = JSON.parse(none.stdout) as { error: { code: string; message: string; path: string; exitCode: number } };
+    expect(printed).toEqual({ error: { code: 'ENODRIVER', message: none.stderr.slice('nvidia-volume: '.length).trimEnd(), path: empty, exitCode: 1 } });
+    const missing = await volume(['discover', '--json', '--root', join(empty, 'missing')]);
+    expect([missing.code, (JSON.parse(missing.stdout) as { error: { code: string } }).error.code]).toEqual([1, 'ENOENT']);
+    const usage = await volume(['create', '--json', '--rot', empty]);
+    expect([usage.code, JSON.parse(usage.stdout)]).toEqual([2, { error: { code: 'USAGE', message: "unknown option '--rot' (did you mean '--root'?)", exitCode: 2 } }]);
+    // Without --json, stdout stays empty.
+    expect((await volume(['docker-args', '--root', empty])).stdout).toBe('');
+  });
+});
+
 describe('remove', () => {
   it('keeps a mounted volume and says how to force it; names the directory searched for a missing one', async () => {
     const dir = join(work, 'mounted');

@@ -2,7 +2,7 @@
 // `nvidia-volume COMMAND ...`: dispatches to src/cli/nvidia-volume/<command>.ts, loaded on demand
 // so that each command pays only for what it uses. Each module exports `run(args): Promise<number|void>`.
 import { readFileSync } from 'node:fs';
-import { runCli, unknownWord, UsageError } from './run-cli.js';
+import { asksForJson, runCli, unknownWord, UsageError } from './run-cli.js';
 
 const commands: Record<string, string> = {
   discover: 'find the host driver: version, GPUs, libraries, binaries, devices',
@@ -48,4 +48,4 @@ runCli('nvidia-volume', async () => {
   }
   const module = (await import(`./nvidia-volume/${command}.js`)) as { run(args: string[]): Promise<number | void> };
   return module.run(args);
-});
+}, { json: () => asksForJson() });

@@ -77,8 +77,30 @@ export function writeOut(text: string | Uint8Array): Promise<void> {
   });
 }
 
+export interface RunCliOptions {
+  /**
+   * Whether this run asked for JSON (e.g. `--json` among its arguments): a failure then also
+   * prints `{"error":{"code","message","path"?,"exitCode"}}` on stdout, for scripts that parse it.
+   */
+  json?: () => boolean;
+}
+
+/** `--json` among the arguments, before a `--` that ends the options. */
+export function asksForJson(argv: readonly string[] = process.argv.slice(2)): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/** A failure as JSON: the error's own string `code` (HostError, LdCacheError), else USAGE or ERROR. */
+function errorJson(err: unknown, message: string, exitCode: number): string {
+  const own = (err as { code?: unknown } | null)?.code;
+  const path = (err as { path?: unknown } | null)?.path;
+  const code = typeof own === 'string' && !(err instanceof CliError) ? own : exitCode === 2 ? 'USAGE' : 'ERROR';
+  return `${JSON.stringify({ error: { code, message, ...(typeof path === 'string' ? { path } : {}), exitCode } })}\n`;
+}
+
 /** Runs `main`, turning every failure into one line on stderr and an exit code. */
-export function runCli(prog: string, main: () => Promise<number | void> | number | void): void {
+export function runCli(prog: string, main: () => Promise<number | void> | number | void, options: RunCliOptions = {}): void {
   // `prog | head` closes the pipe: end quietly, as the classic tools do.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
@@ -89,6 +111,7 @@ export function runCli(prog: string, main: () => Promise<number | void> | number
     const code = err instanceof CliError ? err.exitCode : 1;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`${prog}: ${message.split('\n')[0]}\n`);
+    if (options.json?.()) process.stdout.write(errorJson(err, message.split('\n')[0]!, code));
     if (code === 2 && !(err instanceof UsageError && !err.hint)) process.stderr.write(`Try '${prog} --help' for more information.\n`);
     process.exitCode = code;
   };

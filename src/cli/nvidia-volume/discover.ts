@@ -3,8 +3,7 @@
 import { discoverDriver } from '../../node/discover.js';
 import type { DriverDiscovery } from '../../node/discovery-types.js';
 import { requireDriver } from '../../node/no-driver.js';
-import { RootFsError } from '../../node/rootfs.js';
-import { CliError, parseCliArgs, writeOut } from '../run-cli.js';
+import { parseCliArgs, writeOut } from '../run-cli.js';
 
 const usage = `Usage: nvidia-volume discover [--root DIR] [--json] [--verbose]
 
@@ -73,13 +72,8 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   const root = values.root ?? '/';
-  let discovery: DriverDiscovery;
-  try {
-    discovery = await discoverDriver({ root });
-  } catch (err) {
-    if (err instanceof RootFsError) throw new CliError(err.message);
-    throw err;
-  }
+  // A RootFsError (a HostError with its code) is printed as it is: one line, exit 1.
+  const discovery = await discoverDriver({ root });
   requireDriver(discovery);
   await writeOut(values.json ? `${JSON.stringify(discoveryJson(discovery), null, 2)}\n` : formatReport(discovery, values.verbose ?? false));
   return 0;
