@@ -3,9 +3,10 @@
 // requests, on-demand builds, 50 parallel Mount/Unmount pairs, state across a restart, stale
 // sockets, and v1's REST API on a loopback port.
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,6 +190,75 @@ describe('volume plugin protocol', () => {
   });
 });
 
+describe('mounted volumes and hostile IDs', () => {
+  it('keeps a mounted generation when a driver file changes: a second Mount gets a new one beside it', async () => {
+    const dir = join(work, 'generations');
+    const socket = join(work, 'gen.sock');
+    const { server } = await startPlugin(dir, socket);
+    const bin = built.binaries.find((b) => b.name === 'nvidia-smi')!;
+    const source = join(built.root, bin.path);
+    const original = await stat(source);
+    try {
+      const first = await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'a'.repeat(64) });
+      const firstPath = first.body.Mountpoint as string;
+      const firstIno = (await lstat(join(firstPath, 'bin', 'nvidia-smi'))).ino;
+      expect(firstIno).toBe(original.ino);
+      // A reinstall of the same version: the file's mtime changes.
+      await utimes(source, original.atime, new Date(original.mtimeMs + 60_000));
+      const second = await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'b'.repeat(64) });
+      const secondPath = second.body.Mountpoint as string;
+      expect(second.body.Err).toBe('');
+      expect(secondPath).not.toBe(firstPath);
+      // The first container's files are still there, unchanged (independent evidence: lstat, bytes).
+      expect((await lstat(join(firstPath, 'bin', 'nvidia-smi'))).ino).toBe(firstIno);
+      for (const lib of built.libraries) {
+        expect(await readFile(join(firstPath, 'lib64', lib.name))).toEqual(await readFile(join(built.root, lib.path)));
+      }
+      // Docker sees one volume: the current generation, with both mounts.
+      const got = (await call(socket, '/VolumeDriver.Get', { Name: name() })).body as { Volume: { Mountpoint: string; Status: { Mounts: number } } };
+      expect([got.Volume.Mountpoint, got.Volume.Status.Mounts]).toEqual([secondPath, 2]);
+      expect((await call(socket, '/VolumeDriver.Path', { Name: name() })).body.Mountpoint).toBe(secondPath);
+      expect((await call(socket, '/VolumeDriver.List', {})).body).toEqual({ Volumes: [{ Name: name(), Mountpoint: secondPath }], Err: '' });
+      // The same ID mounting again keeps the generation it holds.
+      expect((await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'a'.repeat(64) })).body.Mountpoint).toBe(firstPath);
+      await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'a'.repeat(64) });
+      expect(existsSync(firstPath)).toBe(true); // still held once
+      expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toMatch(/in use \(2 mounts\)/);
+      await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'a'.repeat(64) });
+      expect(existsSync(firstPath)).toBe(false); // released and no longer current: gone
+      expect(existsSync(join(secondPath, 'bin', 'nvidia-smi'))).toBe(true);
+      await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'b'.repeat(64) });
+      expect(existsSync(secondPath)).toBe(true); // the current generation stays
+    } finally {
+      await utimes(source, original.atime, original.mtime);
+      await server.close();
+    }
+  });
+
+  it('counts mount IDs named like prototype properties, on disk and across a restart', async () => {
+    const dir = join(work, 'proto-ids');
+    const socket = join(work, 'proto-ids.sock');
+    const ids = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    let { server } = await startPlugin(dir, socket);
+    try {
+      for (const ID of ids) expect((await call(socket, '/VolumeDriver.Mount', { Name: name(), ID })).body.Err).toBe('');
+      const got = (await call(socket, '/VolumeDriver.Get', { Name: name() })).body as { Volume: { Status: { Mounts: unknown } } };
+      expect(got.Volume.Status.Mounts).toBe(ids.length);
+      const onDisk = JSON.parse(await readFile(join(dir, '.plugin-test-plugin.mounts.json'), 'utf8')) as { mounts: Record<string, object> };
+      expect(Object.keys(onDisk.mounts[name()]!).sort()).toEqual([...ids].sort());
+      await server.close();
+      ({ server } = await startPlugin(dir, socket));
+      const again = (await call(socket, '/VolumeDriver.Get', { Name: name() })).body as { Volume: { Status: { Mounts: unknown } } };
+      expect(again.Volume.Status.Mounts).toBe(ids.length);
+      expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toMatch(/in use \(5 mounts\)/);
+      for (const ID of ids) await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID });
+      expect((await call(socket, '/VolumeDriver.Remove', { Name: name() })).body.Err).toBe('');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('plugin lifecycle', () => {
   it('keeps volumes and mounts across a restart', async () => {
     const dir = join(work, 'restart');
@@ -298,6 +368,53 @@ describeNeeding('nvidia-volume plugin (built CLI, real discovery)', !existsSync(
       child.kill(signal);
       expect(await exited).toEqual([0, null]);
       expect(existsSync(socket)).toBe(false);
+    }
+  });
+
+  it('keeps answering Mount on the plugin socket while 2000 idle connections flood the REST port', async () => {
+    const socket = join(work, 'flood.sock');
+    // A low descriptor limit (soft and hard, so Node cannot raise it) makes starvation certain if the REST listener took them.
+    const child = spawn(
+      'sh',
+      ['-c', 'ulimit -n 256 && exec "$0" "$@"', process.execPath, join(repo, 'bin/nvidia-volume.js'), 'plugin', '--name', `flood-${process.pid}`, '--socket', socket, '--root', built.root, '--dir', join(work, 'flood-volumes'), '--rest', '127.0.0.1:0'],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    const clients: Socket[] = [];
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!/listening on .* and http:\/\/127\.0\.0\.1:(\d+)/.test(log)) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const port = Number(/http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]);
+      expect((await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'warm' })).body.Err).toBe('');
+
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 2000 }, () => new Promise<void>((settle) => {
+        const client = connect(port, '127.0.0.1');
+        clients.push(client);
+        client.once('connect', () => settle());
+        client.once('error', () => settle());
+        client.once('close', () => settle());
+      })));
+      // Docker-style calls while the flood holds its connections open.
+      const ids = Array.from({ length: 20 }, (_, i) => `flood-${i}`);
+      const within = <T,>(work: Promise<T>): Promise<T> =>
+        Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('plugin socket did not answer within 5 s')), 5_000))]);
+      for (const ID of ids) expect((await within(call(socket, '/VolumeDriver.Mount', { Name: name(), ID }))).body.Err).toBe('');
+      for (const ID of ids) expect((await within(call(socket, '/VolumeDriver.Unmount', { Name: name(), ID }))).body.Err).toBe('');
+      expect(Date.now() - started).toBeLessThan(30_000);
+      for (const client of clients) client.destroy();
+      // Once the flood is gone, the REST API answers again.
+      const info = await fetch(`http://127.0.0.1:${port}/v1.0/gpu/info/json`);
+      expect(info.status).toBe(200);
+    } finally {
+      for (const client of clients) client.destroy();
+      child.kill('SIGTERM');
+      await exited;
     }
   });
 

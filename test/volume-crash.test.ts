@@ -1,7 +1,8 @@
 // Crash safety of `nvidia-volume create`: the real CLI as a child process, killed with SIGKILL
 // at random moments (30 runs, alternating hard links and copies, some starting from a damaged
-// volume that must be moved aside). After every kill the final name is either absent or a
-// complete volume; the next run always completes and leaves no work directory behind.
+// volume, which is rebuilt as a new generation beside it). After every kill each published
+// generation is complete (or the one we damaged); the next run always completes, prunes the
+// older generations and leaves no work directory behind.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -63,28 +64,36 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
     let sawAbsent = 0;
     let sawComplete = 0;
     let midBuild = 0; // kills that left a work directory: the build was under way
+    const base = join(dir, 'nvidia_driver');
+    /** The published generations (`VERSION`, `VERSION-N`), newest first. */
+    const generations = async (): Promise<string[]> =>
+      (await readdir(base)).filter((n) => n === built.version || n.startsWith(`${built.version}-`)).sort((a, b) => b.length - a.length || b.localeCompare(a));
     for (let run = 0; run < RUNS; run++) {
-      const before = await verifyVolume(final, built.version);
-      if (before.complete) {
-        // Make the next run work: remove the volume, or damage it so it must be moved aside.
-        if (run % 3 === 0) await rm(join(final, 'lib64', 'libcuda.so.1'));
-        else await rm(final, { recursive: true });
+      const current = (await generations())[0];
+      if (current !== undefined && (await verifyVolume(join(base, current), built.version)).complete) {
+        // Make the next run work: remove the volume, or damage it so a new generation is built beside it.
+        if (run % 3 === 0) await rm(join(base, current, 'lib64', 'libcuda.so.1'));
+        else await rm(join(base, current), { recursive: true });
       }
       const result = await create(built.root, dir, run % 2 === 1, Math.floor(Math.random() * window * 1.2));
       if (result.signal === 'SIGKILL') killed += 1;
       else expect(result.code, result.stderr).toBe(0);
 
-      if (result.signal === 'SIGKILL' && (await readdir(join(dir, 'nvidia_driver'))).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
-      const after = await verifyVolume(final, built.version);
-      if (after.complete) {
-        expect(after.manifest.files).toHaveLength(expectedFiles);
-        sawComplete += 1;
-      } else {
-        // A damaged volume we made ourselves may still sit there if the kill came before the
-        // rename; anything else under the final name must be absent.
-        if (after.reason !== 'absent') expect(after.reason).toMatch(/libcuda\.so\.1 is missing|link .* is missing/);
-        sawAbsent += 1;
+      if (result.signal === 'SIGKILL' && (await readdir(base)).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
+      // Every published generation is complete, except a damaged one we made ourselves.
+      const published = await generations();
+      let complete = 0;
+      for (const name of published) {
+        const verdict = await verifyVolume(join(base, name), built.version);
+        if (verdict.complete) {
+          expect(verdict.manifest.files).toHaveLength(expectedFiles);
+          complete += 1;
+        } else {
+          expect(verdict.reason).toMatch(/libcuda\.so\.1 is missing|link .* is missing/);
+        }
       }
+      if (complete > 0) sawComplete += 1;
+      else sawAbsent += 1;
     }
     console.log(`${killed} killed, ${midBuild} mid-build, window ${window} ms, ${sawAbsent} absent / ${sawComplete} complete after`);
     expect(killed).toBeGreaterThan(0);
@@ -92,8 +101,10 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
 
     const last = await create(built.root, dir, false, null);
     expect(last.code, last.stderr).toBe(0);
-    const verdict = await verifyVolume(final, built.version);
-    expect(verdict.complete).toBe(true);
-    expect(await readdir(join(dir, 'nvidia_driver'))).toEqual([built.version]);
+    // One generation is left, complete: older ones are pruned, nothing is mounted.
+    const left = await generations();
+    expect(left).toHaveLength(1);
+    expect((await verifyVolume(join(base, left[0]!), built.version)).complete).toBe(true);
+    expect((await readdir(base)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });

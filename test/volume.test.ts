@@ -3,7 +3,7 @@
 // hostile volumes directories (planted symlinks) that must never lead a write outside DIR.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -97,7 +97,11 @@ describe('createDriverVolume', () => {
     expect((await verifyVolume(first.path, built.version)).complete).toBe(false);
     const repaired = await createDriverVolume({ discovery: discoveryOf(built), dir });
     expect(repaired.created).toBe(true);
-    expect((await verifyVolume(first.path, built.version)).complete).toBe(true);
+    // Rebuilt as the next generation beside the damaged one, which goes as nothing mounts it.
+    expect(repaired.path).toBe(join(dir, 'nvidia_driver', `${built.version}-2`));
+    expect((await verifyVolume(repaired.path, built.version)).complete).toBe(true);
+    expect(repaired.pruned).toEqual([built.version]);
+    expect(existsSync(first.path)).toBe(false);
 
     const newer = await createDriverVolume({ discovery: discoveryOf(built, '999.1.2'), dir });
     expect(newer.path).toBe(join(dir, 'nvidia_driver', '999.1.2'));
@@ -108,17 +112,33 @@ describe('createDriverVolume', () => {
     ]);
   });
 
-  it('rebuilds when a driver file was replaced by a reinstall of the same version', async () => {
+  it('rebuilds a reinstalled driver as a new generation, keeping the old one while a mount holds it', async () => {
     const dir = join(work, 'reinstall');
     const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    const state = await MountState.load(dir, 'holder');
+    state.mount(volume.name, 'c'.repeat(64), basename(volume.path));
+    await state.save();
     const bin = built.binaries[0]!;
     const source = join(built.root, bin.path);
+    const oldIno = (await stat(source)).ino;
     const text = await readFile(source);
     await rm(source);
     await writeFile(source, text, { mode: 0o755 }); // new inode, as dpkg unpacks
     const again = await createDriverVolume({ discovery: discoveryOf(built), dir });
     expect(again.created).toBe(true);
-    expect((await stat(join(volume.path, 'bin', bin.name))).ino).toBe((await stat(source)).ino);
+    expect(again.path).not.toBe(volume.path);
+    expect((await stat(join(again.path, 'bin', bin.name))).ino).toBe((await stat(source)).ino);
+    // The mounted generation is untouched: same files, same inodes.
+    expect((await lstat(join(volume.path, 'bin', bin.name))).ino).toBe(oldIno);
+    expect(again.pruned).toEqual([]);
+    const [listed] = await listDriverVolumes({ dir });
+    expect([listed!.path, listed!.mounts, listed!.older]).toEqual([again.path, 1, [{ path: volume.path, mounts: 1 }]]);
+    // Released: the next create removes the old generation, never the current one.
+    state.unmount(volume.name, 'c'.repeat(64));
+    await state.save();
+    const third = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect([third.created, third.path, third.pruned]).toEqual([false, again.path, [basename(volume.path)]]);
+    expect(existsSync(volume.path)).toBe(false);
   });
 
   it('copies with the same mode and bytes when asked, sharing no inode', async () => {
@@ -288,6 +308,41 @@ describeNeeding('nvidia-volume create/list/remove (built CLI, real discovery)', 
     expect([again.code, again.stderr]).toEqual([1, `nvidia-volume: no volume ${name} in ${join(dir, 'nvidia_driver')}\n`]);
     const hostile = await cli(['remove', '--dir', dir, '../../etc']);
     expect([hostile.code, hostile.stderr]).toEqual([1, "nvidia-volume: invalid volume version '../../etc': expected digits and dots\n"]);
+  });
+
+  it('publishes once when four creates run in parallel: one builds, the others reuse its volume', async () => {
+    const dir = join(work, 'parallel');
+    const runs = await Promise.all([0, 1, 2, 3].map((i) => cli(['create', '--root', built.root, '--dir', dir, '--json', ...(i % 2 ? ['--copy'] : [])])));
+    for (const r of runs) expect([r.code, r.stderr]).toEqual([0, '']);
+    const results = runs.map((r) => JSON.parse(r.stdout) as { created: boolean; path: string });
+    expect(results.filter((r) => r.created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.path)).size).toBe(1);
+    // On disk: that one volume, nothing renamed aside, no work directory left.
+    expect(await readdir(join(dir, 'nvidia_driver'))).toEqual([basename(results[0]!.path)]);
+  });
+
+  it('refuses an 8 GiB sparse file named like a driver library quickly, and keeps a smaller sparse one sparse', async () => {
+    const cuda = built.libraries.find((l) => l.soname === 'libcuda.so.1' && l.bits === 64)!;
+    const file = join(built.root, cuda.path);
+    const size = (await stat(file)).size;
+    try {
+      await truncate(file, 8 * 1024 ** 3); // a valid ELF header, then 8 GiB of holes
+      const started = Date.now();
+      const huge = await cli(['create', '--root', built.root, '--dir', join(work, 'sparse-huge')]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+      expect(huge.code).toBe(1);
+      expect(huge.stderr).toMatch(new RegExp(`^nvidia-volume: ${file.replace(/[.]/g, '\\.')}: 8589934592 bytes, far beyond any real driver library \\(limit 2 GiB\\); refusing to put it into a volume\\n$`));
+
+      await truncate(file, 256 * 1024 ** 2);
+      const copied = await cli(['create', '--root', built.root, '--dir', join(work, 'sparse-small'), '--copy', '--json']);
+      expect([copied.code, copied.stderr]).toEqual([0, '']);
+      const placed = await stat(join((JSON.parse(copied.stdout) as { path: string }).path, 'lib64', cuda.name));
+      expect(placed.size).toBe(256 * 1024 ** 2);
+      expect(placed.blocks * 512).toBeLessThan(size + (1 << 20)); // the holes stayed holes
+      expect((await readFile(join((JSON.parse(copied.stdout) as { path: string }).path, 'lib64', cuda.name))).equals(await readFile(file))).toBe(true);
+    } finally {
+      await truncate(file, size);
+    }
   });
 
   it('fails with one line naming the root when there is no driver, or the dir when it is unusable', async () => {

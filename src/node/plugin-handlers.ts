@@ -3,16 +3,18 @@
 // a handler throw (bad JSON, missing or hostile names all become an `Err`). Volume names are
 // `nvidia_driver_<version>`; only the running driver's version can be created, and a Mount
 // builds (or repairs) that volume before answering, so Docker never gets an empty directory.
-import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { compareVersions } from '../core/nvidia-libraries.js';
 import { DEFAULT_PLUGIN_NAME } from './docker-args.js';
 import type { DriverDiscovery } from './discovery-types.js';
 import { NoDriverError, noDriverReason } from './no-driver.js';
 import { MountState } from './plugin-state.js';
-import { DEFAULT_VOLUMES_DIR, lstatOrNull, removeDirectory, resolveVolumesDir, volumeBaseDir, VOLUME_NAME } from './volume-fs.js';
+import { DEFAULT_VOLUMES_DIR, resolveVolumesDir, volumeBaseDir, VOLUME_NAME } from './volume-fs.js';
+import { allGenerations, currentGeneration, parseGeneration, pruneGenerations } from './volume-generations.js';
 import { isDriverVersion } from './volume-layout.js';
-import { readManifest, verifyVolume } from './volume-manifest.js';
+import { removeGenerations } from './volume-list.js';
+import { withVolumesLock } from './volume-lock.js';
+import { verifyVolume } from './volume-manifest.js';
 import { createDriverVolume, dockerVolumeName } from './volume.js';
 import type { PlacementStrategy } from './volume-link.js';
 
@@ -111,18 +113,14 @@ export class DriverVolumePlugin {
     }
   }
 
-  private versionDir(version: string): string {
-    return join(this.volumesDir, VOLUME_NAME, version);
+  private base(): string {
+    return join(this.volumesDir, VOLUME_NAME);
   }
 
-  /** A version directory that holds a readable manifest (cheap: Get and List run often). */
+  /** The current generation with a readable manifest (cheap: Get and List run often). */
   private async present(version: string): Promise<{ path: string; createdAt: string; files: number } | null> {
-    const path = this.versionDir(version);
-    const info = await lstatOrNull(path);
-    if (info === null || !info.isDirectory()) return null;
-    const manifest = await readManifest(path);
-    if (manifest === null || manifest.version !== version) return null;
-    return { path, createdAt: manifest.createdAt, files: manifest.files.length };
+    const found = await currentGeneration(this.base(), version, true);
+    return found === null ? null : { path: found.generation.path, createdAt: found.manifest.createdAt, files: found.manifest.files.length };
   }
 
   /** Builds (or verifies and reuses) the running driver's volume; concurrent callers share one build. */
@@ -199,9 +197,7 @@ export class DriverVolumePlugin {
       case '/VolumeDriver.Mount':
         return this.mount(name, version, id);
       default: // Unmount
-        this.state.unmount(name, id);
-        await this.state.save();
-        return ok();
+        return this.unmount(name, version, id);
     }
   }
 
@@ -215,32 +211,55 @@ export class DriverVolumePlugin {
     return ok();
   }
 
+  /**
+   * Hands out the current generation (built first for the running driver), or the generation
+   * this ID already holds. Decided and recorded under the volumes lock, so no pruning run can
+   * take the generation away between the two.
+   */
   private async mount(name: string, version: string, id: string): Promise<PluginReply> {
-    let path: string;
-    if (version === this.runningVersion()) {
-      path = await this.ensureBuilt(version);
-    } else {
-      // An older driver's volume: serve it only while it is intact.
-      path = this.versionDir(version);
-      const verdict = await verifyVolume(path, version);
-      if (!verdict.complete) return fail(`no such volume: ${name}`);
-    }
-    this.state.mount(name, id);
+    if (version === this.runningVersion()) await this.ensureBuilt(version);
+    const path = await withVolumesLock(this.volumesDir, async () => {
+      const base = this.base();
+      const held = this.state.held(name, id);
+      if (held !== null && parseGeneration(held)?.version === version && (await verifyVolume(join(base, held), version)).complete) {
+        this.state.mount(name, id, held);
+      } else {
+        if (held !== null) while (this.state.held(name, id) !== null) this.state.unmount(name, id); // its generation is gone
+        const current = await currentGeneration(base, version);
+        if (current === null) return null;
+        this.state.mount(name, id, current.generation.name);
+      }
+      await this.state.save();
+      return join(base, this.state.held(name, id)!);
+    });
+    return path === null ? fail(`no such volume: ${name}`) : ok({ Mountpoint: path });
+  }
+
+  /** Releases the ID's mount; a generation that is no longer current goes once nothing holds it. */
+  private async unmount(name: string, version: string, id: string): Promise<PluginReply> {
+    const released = this.state.held(name, id);
+    this.state.unmount(name, id);
     await this.state.save();
-    return ok({ Mountpoint: path });
+    if (released !== null && this.state.held(name, id) === null) {
+      const current = await currentGeneration(this.base(), version);
+      // Without a complete current generation nothing is pruned (never leave a version with none).
+      if (current !== null && current.generation.name !== released) {
+        await pruneGenerations(this.volumesDir, this.base(), version, current.generation.name);
+      }
+    }
+    return ok();
   }
 
   private async remove(name: string, version: string): Promise<PluginReply> {
     const mounts = this.state.total(name);
     if (mounts > 0) return fail(`volume ${name} is in use (${mounts} mount${mounts === 1 ? '' : 's'})`);
-    const base = await volumeBaseDir(this.volumesDir, false);
-    if (base !== null) await removeDirectory(base, version, version);
+    await removeGenerations(this.volumesDir, this.base(), version, false);
     return ok();
   }
 
   private async list(): Promise<PluginReply> {
     const base = await volumeBaseDir(this.volumesDir, false);
-    const versions = base === null ? [] : (await readdir(base)).filter(isDriverVersion).sort(compareVersions);
+    const versions = base === null ? [] : [...(await allGenerations(base)).keys()].sort(compareVersions);
     const volumes: Array<{ Name: string; Mountpoint: string }> = [];
     for (const version of versions) {
       const found = await this.present(version);

@@ -15,6 +15,8 @@ export const PLUGIN_CONTENT_TYPE = 'application/vnd.docker.plugins.v1+json';
 export const DEFAULT_PLUGIN_DIR = '/run/docker/plugins';
 /** Requests are a name and an ID: anything larger is not from dockerd. */
 const MAX_BODY = 64 * 1024;
+/** The socket is root's only (0600); still, a runaway client cannot hold more than this many connections. */
+const MAX_CONNECTIONS = 256;
 
 export interface PluginServer {
   socket: string;
@@ -75,7 +77,9 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
   const { socket, plugin, log } = options;
   await prepareSocketPath(socket);
 
-  const server = createServer((req, res) => {
+  // dockerd makes a few calls at a time; a Mount may take seconds (a build), so no idle timeout
+  // here, only bounds on how long a client may take to send its request.
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 }, (req, res) => {
     void (async () => {
       const method = (req.url ?? '').split('?')[0] ?? '';
       if (req.method !== 'POST') {
@@ -96,6 +100,7 @@ export async function startPluginServer(options: PluginServerOptions): Promise<P
     });
   });
   server.on('clientError', (_err, sock) => sock.destroy());
+  server.maxConnections = MAX_CONNECTIONS;
 
   // The socket must never be reachable by others, not even between listen() and chmod().
   const previousUmask = process.umask(0o177);

@@ -90,9 +90,29 @@ function send(res: ServerResponse, status: number, body: string, type: string): 
   res.end(body);
 }
 
+/**
+ * Limits of the REST listener: any local user can connect to it, so it must never take what the
+ * plugin socket needs (file descriptors, the event loop). Connections past the cap are closed at
+ * once; a client has a few seconds to send its headers and request, idle ones are dropped.
+ */
+export const REST_LIMITS = {
+  maxConnections: 64,
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  /** A socket with no traffic at all (not even a request line) is closed after this. */
+  idleTimeoutMs: 10_000,
+} as const;
+
 export async function startRestApi(options: RestApiOptions): Promise<RestApi> {
   const { host, port } = parseListen(options.listen);
-  const server = createServer((req, res) => {
+  const server = createServer({
+    headersTimeout: REST_LIMITS.headersTimeoutMs,
+    requestTimeout: REST_LIMITS.requestTimeoutMs,
+    keepAliveTimeout: REST_LIMITS.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1_000,
+    maxHeaderSize: 8 * 1024,
+  }, (req, res) => {
     try {
       if (req.method !== 'GET') throw new HttpError(405, `${req.method ?? '?'} not allowed`);
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -121,6 +141,9 @@ export async function startRestApi(options: RestApiOptions): Promise<RestApi> {
       send(res, status, `${(err as Error).message}\n`, 'text/plain; charset=utf-8');
     }
   });
+  server.maxConnections = REST_LIMITS.maxConnections;
+  server.setTimeout(REST_LIMITS.idleTimeoutMs, (socket) => socket.destroy());
+  server.on('clientError', (_err, socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -4,7 +4,7 @@
 // is refused or replaced, never followed. Writes use O_EXCL or rename, never open-and-truncate.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError, hostErrorFrom } from './errors.js';
 import { makeDirectories } from './make-dirs.js';
@@ -96,17 +96,6 @@ export async function removeStaleWork(base: string): Promise<string[]> {
     removed.push(name);
   }
   return removed;
-}
-
-/** Removes a directory atomically from readers' view: rename to `.old-…`, then delete. */
-export async function removeDirectory(base: string, name: string, version: string): Promise<boolean> {
-  const path = join(base, name);
-  const info = await lstatOrNull(path);
-  if (info === null) return false;
-  const doomed = join(base, workName('old', version));
-  await rename(path, doomed);
-  await rm(doomed, { recursive: true, force: true });
-  return true;
 }
 
 /** fsync a directory so that a rename in it survives a power cut. */

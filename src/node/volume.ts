@@ -1,8 +1,12 @@
 // Driver volumes: `DIR/nvidia_driver/<version>/{bin,lib,lib64}` built from a discovery.
-// Built in `.tmp-…` beside the final name and renamed into place, so a run killed at any
-// moment leaves either nothing or a complete volume under the final name; the manifest, written
-// last, lets the next run reuse a complete volume and rebuild anything else.
+// Built in `.tmp-…` and renamed into place under a fresh generation name (volume-generations.ts),
+// so a run killed at any moment leaves either nothing or a complete volume; the manifest, written
+// last, lets the next run reuse a complete volume and rebuild anything else. A published
+// generation is never replaced: rebuilt content becomes the next generation, and the old one goes
+// only when no plugin records a mount of it. Every driver file is opened beneath the root
+// (volume-source.ts) and placed from that descriptor (volume-link.ts).
 import { mkdir, open, rename, rm, symlink, chmod } from 'node:fs/promises';
+import { currentGeneration, generationName, generationsOf, pruneGenerations, type Generation } from './volume-generations.js';
 import { join } from 'node:path';
 import type { DriverDiscovery } from './discovery-types.js';
 import { HostError, hostErrorFrom } from './errors.js';
@@ -18,7 +22,7 @@ import {
   syncDirectory,
   volumeBaseDir,
   workName,
-  lstatOrNull,
+  errorCode,
 } from './volume-fs.js';
 
 export { DEFAULT_VOLUMES_DIR, VOLUME_NAME };
@@ -48,6 +52,8 @@ export interface CreatedVolume {
   /** Docker volume name, `nvidia_driver_<version>`. */
   name: string;
   path: string;
+  /** The generation directory's name (`535.261.03`, then `535.261.03-2`, … after rebuilds). */
+  generation: string;
   /** false when a complete volume of this version was already there and verified. */
   created: boolean;
   files: number;
@@ -57,6 +63,8 @@ export interface CreatedVolume {
   skipped: string[];
   /** Work directories of dead runs that were removed first. */
   cleaned: string[];
+  /** Older generations removed because no mount of them is recorded. */
+  pruned: string[];
 }
 
 export function dockerVolumeName(version: string): string {
@@ -140,47 +148,60 @@ export async function createDriverVolume(options: CreateVolumeOptions = {}): Pro
   const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);
   const base = (await volumeBaseDir(realDir, true)) as string;
   const cleaned = await removeStaleWork(base);
-  const final = join(base, version);
-  const result = (created: boolean, files: ManifestFile[]): CreatedVolume => {
+  const result = (generation: Generation, created: boolean, files: ManifestFile[], pruned: string[]): CreatedVolume => {
     const methods: Record<PlacementMethod, number> = { link: 0, clone: 0, copy: 0 };
     for (const file of files) methods[file.method] += 1;
     return {
-      version, name: dockerVolumeName(version), path: final, created,
-      files: files.length, links: layout.links.length, methods, skipped: layout.skipped, cleaned,
+      version, name: dockerVolumeName(version), path: generation.path, generation: generation.name, created,
+      files: files.length, links: layout.links.length, methods, skipped: layout.skipped, cleaned, pruned,
     };
   };
+  /** The current generation, when it holds exactly what the driver gives now. */
+  const upToDate = async (): Promise<{ generation: Generation; files: ManifestFile[] } | null> => {
+    const current = await currentGeneration(base, version);
+    if (current === null) return null;
+    const verdict = await verifyVolume(current.generation.path, version, layout);
+    return verdict.complete ? { generation: current.generation, files: verdict.manifest.files } : null;
+  };
+  const reuse = async (found: { generation: Generation; files: ManifestFile[] }): Promise<CreatedVolume> => {
+    const pruned = await pruneGenerations(realDir, base, version, found.generation.name);
+    return result(found.generation, false, found.files, pruned);
+  };
 
-  const existing = await verifyVolume(final, version, layout);
-  if (existing.complete) return result(false, existing.manifest.files);
+  const existing = await upToDate();
+  if (existing !== null) return reuse(existing);
 
   const temp = join(base, workName('tmp', version));
   await mkdir(temp, { mode: 0o700 });
   let placed: ManifestFile[];
-  let oldPath: string | null = null;
+  let published: Generation | null = null;
   try {
     placed = await buildInto(temp, layout, options.strategy ?? 'auto', options.onProgress);
-    // An outdated or damaged volume under the final name moves aside first (rename cannot
-    // replace a non-empty directory); a crash between the two renames leaves the name absent.
-    if ((await lstatOrNull(final)) !== null) {
-      oldPath = join(base, workName('old', version));
-      await rename(final, oldPath);
+    // Published beside every existing generation, under the next free number: a published
+    // generation is never replaced or moved aside here (containers may have it mounted).
+    for (let attempt = 0; attempt < 16 && published === null; attempt++) {
+      const theirs = await upToDate(); // a peer run finished first: use its volume, publish nothing
+      if (theirs !== null) {
+        await rm(temp, { recursive: true, force: true });
+        return await reuse(theirs);
+      }
+      const generations = await generationsOf(base, version);
+      const number = generations.length === 0 ? 1 : generations[0]!.number + 1;
+      const name = generationName(version, number);
+      try {
+        await rename(temp, join(base, name));
+        published = { name, version, number, path: join(base, name), isDirectory: true };
+      } catch (err) {
+        // Taken meanwhile (a peer's generation, or anything planted there): try the next number.
+        if (!['ENOTEMPTY', 'EEXIST', 'ENOTDIR', 'EISDIR'].includes(errorCode(err))) throw err;
+      }
     }
-    try {
-      await rename(temp, final);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-      // Another run finished first: use its volume if it is good.
-      const theirs = await verifyVolume(final, version, layout);
-      if (!theirs.complete) throw new HostError('ECHANGED', final, `appeared while building and is ${theirs.reason}`);
-      await rm(temp, { recursive: true, force: true });
-      return result(false, theirs.manifest.files);
-    }
+    if (published === null) throw new HostError('EEXIST', base, `could not publish a new generation of ${version} (every name taken)`);
   } catch (err) {
     await rm(temp, { recursive: true, force: true });
     throw err;
   }
   await syncDirectory(base);
-  if (oldPath !== null) await rm(oldPath, { recursive: true, force: true });
-  return result(true, placed);
+  const pruned = await pruneGenerations(realDir, base, version, published.name);
+  return result(published, true, placed, pruned);
 }
