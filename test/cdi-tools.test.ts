@@ -87,6 +87,8 @@ describe('YAML reader: what it does not read is an error naming the line', () =>
     ['a: 1\n---\nb: 2\n', 2, /one document/],
     ['a: "open\n', 1, /does not end/],
     ['a:\n\t- x\n', 2, /tab/],
+    [`a: ${'['.repeat(100_000)}\n`, 1, /nesting deeper than 200 levels/],
+    [Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n'), 201, /nesting deeper than 200 levels/],
   ])('refuses %j at line %i', (text, line, message) => {
     expect(() => parseYaml(text)).toThrow(new RegExp(`^line ${line}: `));
     expect(() => parseYaml(text)).toThrow(message);
@@ -137,13 +139,17 @@ describeNeeding('nvidia-volume cdi list / validate / --output on real spec files
     await writeFile(join(dir, 'broken.yaml'), 'cdiVersion: 0.5.0\nkind: example.com/c\ndevices:\n- name: &a three\n');
     await writeFile(join(dir, 'notes.txt'), 'not a spec');
     await symlink(join(dir, 'good.yaml'), join(dir, '.hidden.yaml'));
-    const listed = cli(['cdi', 'list', '--spec-dir', dir]);
+    // A FIFO would block a plain read forever; nothing writes to it.
+    execFileSync('mkfifo', [join(dir, 'fifo.yaml')]);
+    const listed = spawnSync(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'cdi', 'list', '--spec-dir', dir], { encoding: 'utf8', timeout: 20_000 });
+    expect(listed.signal).toBe(null);
     expect(listed.status).toBe(0);
     expect(listed.stdout).toBe('example.com/a=one\n');
     const warnings = listed.stderr.trimEnd().split('\n');
-    expect(warnings).toHaveLength(2);
+    expect(warnings).toHaveLength(3);
     expect(warnings[0]).toBe(`nvidia-volume cdi list: warning: skipped ${join(dir, 'broken.yaml')}: line 4: anchors and aliases are not supported`);
-    expect(warnings[1]).toMatch(new RegExp(`^nvidia-volume cdi list: warning: skipped ${join(dir, 'newer-field.json')}: annotations: .*0\\.6\\.0`));
+    expect(warnings[1]).toBe(`nvidia-volume cdi list: warning: skipped ${join(dir, 'fifo.yaml')}: not a regular file`);
+    expect(warnings[2]).toMatch(new RegExp(`^nvidia-volume cdi list: warning: skipped ${join(dir, 'newer-field.json')}: annotations: .*0\\.6\\.0`));
   });
 
   it('validate: a generated spec (YAML and JSON) is valid, exit 0', async () => {

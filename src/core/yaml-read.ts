@@ -19,6 +19,9 @@ interface Line {
   text: string;
 }
 
+/** Deeper nesting is refused (no CDI spec comes close; a hostile file must not exhaust the stack). */
+export const MAX_YAML_DEPTH = 200;
+
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 const NULL = /^(~|null|Null|NULL)$/;
@@ -53,8 +56,14 @@ const HEX_ESCAPE: Record<string, number> = { x: 2, u: 4, U: 8 };
 /** Reads scalars and flow collections from one line, from `pos`. */
 class Cursor {
   pos: number;
-  constructor(readonly text: string, readonly line: number, pos = 0) {
+  constructor(readonly text: string, readonly line: number, pos = 0, readonly depth = 0) {
     this.pos = pos;
+  }
+
+  private flowDepth = 0;
+
+  private enter(): void {
+    if (this.depth + ++this.flowDepth > MAX_YAML_DEPTH) this.fail(`nesting deeper than ${MAX_YAML_DEPTH} levels`);
   }
 
   fail(message: string): never {
@@ -154,12 +163,14 @@ class Cursor {
   }
 
   flowSequence(): Json[] {
+    this.enter();
     this.pos++;
     const out: Json[] = [];
     for (;;) {
       this.skipSpaces();
       if (this.text[this.pos] === ']') {
         this.pos++;
+        this.flowDepth--;
         return out;
       }
       if (this.pos >= this.text.length) this.fail("a flow sequence '[' does not end on its line");
@@ -171,12 +182,14 @@ class Cursor {
   }
 
   flowMapping(): { [key: string]: Json } {
+    this.enter();
     this.pos++;
     const out: { [key: string]: Json } = {};
     for (;;) {
       this.skipSpaces();
       if (this.text[this.pos] === '}') {
         this.pos++;
+        this.flowDepth--;
         return out;
       }
       if (this.pos >= this.text.length) this.fail("a flow mapping '{' does not end on its line");
@@ -228,6 +241,7 @@ function isComment(text: string): boolean {
 
 class Reader {
   i = 0;
+  depth = 0;
   constructor(readonly lines: Line[]) {}
 
   get current(): Line | undefined {
@@ -236,14 +250,22 @@ class Reader {
 
   /** A node whose first line is the current one, at that line's indentation. */
   node(): Json {
-    const line = this.current!;
+    if (++this.depth > MAX_YAML_DEPTH) throw new YamlError(`nesting deeper than ${MAX_YAML_DEPTH} levels`, this.current!.number);
+    try {
+      return this.nodeAt(this.current!);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private nodeAt(line: Line): Json {
     if (isItem(line.text)) return this.sequence(line.indent);
-    const cursor = new Cursor(line.text, line.number);
+    const cursor = new Cursor(line.text, line.number, 0, this.depth);
     cursor.checkIndicator();
     const first = line.text[0];
     if (first === '[' || first === '{' || first === '"' || first === "'") {
       // A flow collection or quoted scalar, unless it is a quoted key.
-      const probe = new Cursor(line.text, line.number);
+      const probe = new Cursor(line.text, line.number, 0, this.depth);
       const value = probe.value(false);
       if (probe.atEnd()) {
         this.i++;
@@ -297,7 +319,7 @@ class Reader {
     const out: { [key: string]: Json } = {};
     for (let line = this.current; line !== undefined && line.indent === indent; line = this.current) {
       if (isItem(line.text)) throw new YamlError('a sequence item where a mapping key was expected', line.number);
-      const cursor = new Cursor(line.text, line.number);
+      const cursor = new Cursor(line.text, line.number, 0, this.depth);
       const key = cursor.key(false);
       let value: Json;
       if (cursor.atEnd()) {

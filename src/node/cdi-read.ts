@@ -1,6 +1,7 @@
 // Reads CDI spec files as the engines do: `*.json` as JSON, `*.yaml`/`*.yml` as YAML, and lists
 // the devices that the specs in a set of spec directories define (`nvidia-ctk cdi list`).
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CdiSpec } from '../core/cdi-types.js';
 import { formatCdiProblems, validateCdiSpec } from '../core/cdi-validate.js';
@@ -33,12 +34,26 @@ export function parseCdiSpecText(file: string, text: string): unknown {
 
 /** Reads and parses one spec file (not validated). Throws CdiReadError. */
 export async function readCdiSpecFile(file: string): Promise<unknown> {
-  let bytes: Buffer;
+  let handle;
   try {
-    bytes = await readFile(file);
+    // O_NONBLOCK: a FIFO planted in a spec directory must not hang the reader.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new CdiReadError(file, e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : e.message.split(',')[0]!);
+  }
+  let bytes: Buffer;
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new CdiReadError(file, 'is a directory');
+    if (!stat.isFile()) throw new CdiReadError(file, 'not a regular file');
+    if (stat.size > MAX_SPEC_BYTES) throw new CdiReadError(file, `larger than ${MAX_SPEC_BYTES} bytes`);
+    bytes = await handle.readFile();
+  } catch (err) {
+    if (err instanceof CdiReadError) throw err;
+    throw new CdiReadError(file, (err as Error).message.split(',')[0]!);
+  } finally {
+    await handle.close();
   }
   if (bytes.length > MAX_SPEC_BYTES) throw new CdiReadError(file, `larger than ${MAX_SPEC_BYTES} bytes`);
   return parseCdiSpecText(file, bytes.toString('utf8'));
