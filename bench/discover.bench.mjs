@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Bench } from 'tinybench';
+import { loadTestHelper } from './test-helpers.mjs';
 import { parseLdCache } from '../dist/core/parse.js';
 import { libraryCategory } from '../dist/core/nvidia-libraries.js';
 import { discoverDriverSync } from '../dist/node/discover.js';
@@ -23,38 +24,9 @@ const CURRENT = ['libcuda', 'libEGL_nvidia', 'libGLESv1_CM_nvidia', 'libGLESv2_n
 const VERSIONED = ['libnvidia-glcore', 'libnvidia-eglcore', 'libnvidia-glsi', 'libnvidia-rtcore', 'libnvidia-glvkspirv', 'libnvidia-cbl'];
 const FILLERS = 120; // per ABI
 
-/** A minimal ELF shared object (PT_LOAD over the file, PT_DYNAMIC with SONAME and NEEDED). */
-function elf(bits, machine, soname, needed) {
-  const w = bits === 64;
-  const ehsize = w ? 64 : 52, phentsize = w ? 56 : 32, dynEnt = w ? 16 : 8;
-  const names = [soname, ...needed];
-  const strtab = Buffer.concat([Buffer.from([0]), ...names.map((n) => Buffer.from(`${n}\0`))]);
-  const strOff = ehsize + 2 * phentsize;
-  const dynOff = (strOff + strtab.length + 7) & ~7;
-  const dynCount = names.length + 3;
-  const size = dynOff + dynCount * dynEnt;
-  const b = Buffer.alloc(size);
-  const addr = (o, v) => (w ? b.writeBigUInt64LE(BigInt(v), o) : b.writeUInt32LE(v, o));
-  b.write('\x7fELF', 0, 'latin1');
-  b[4] = w ? 2 : 1; b[5] = 1; b[6] = 1;
-  b.writeUInt16LE(3, 16); b.writeUInt16LE(machine, 18); b.writeUInt32LE(1, 20);
-  addr(w ? 32 : 28, ehsize);
-  b.writeUInt16LE(ehsize, w ? 52 : 40); b.writeUInt16LE(phentsize, w ? 54 : 42); b.writeUInt16LE(2, w ? 56 : 44);
-  const phdr = (i, type, off, len) => {
-    const p = ehsize + i * phentsize;
-    b.writeUInt32LE(type, p);
-    if (w) { addr(p + 8, off); addr(p + 16, 0x10000 + off); addr(p + 24, 0x10000 + off); addr(p + 32, len); addr(p + 40, len); addr(p + 48, 8); }
-    else { b.writeUInt32LE(off, p + 4); b.writeUInt32LE(0x10000 + off, p + 8); b.writeUInt32LE(0x10000 + off, p + 12); b.writeUInt32LE(len, p + 16); b.writeUInt32LE(len, p + 20); b.writeUInt32LE(8, p + 28); }
-  };
-  phdr(0, 1, 0, size);
-  phdr(1, 2, dynOff, dynCount * dynEnt);
-  strtab.copy(b, strOff);
-  let d = dynOff, at = 1;
-  const dyn = (tag, val) => { addr(d, tag); addr(d + (w ? 8 : 4), val); d += dynEnt; };
-  names.forEach((n, i) => { dyn(i === 0 ? 14 : 1, at); at += Buffer.byteLength(n) + 1; });
-  dyn(5, 0x10000 + strOff); dyn(10, strtab.length); dyn(0, 0);
-  return b;
-}
+/** A minimal ELF shared object (the test suite's ELF writer: PT_LOAD, PT_DYNAMIC with SONAME and NEEDED, PT_NOTE). */
+const { synthesize } = await loadTestHelper('elf-writer');
+const elf = (bits, machine, soname, needed) => synthesize({ bits, big: false, machine, soname, needed });
 
 function put(root, path, data) {
   mkdirSync(dirname(join(root, path)), { recursive: true });

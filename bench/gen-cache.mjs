@@ -1,22 +1,15 @@
 // Generates big ld.so.cache files for the benchmarks with the test writer
 // (test/helpers/cache-writer.ts, byte-identical to ldconfig 2.36 for the same entries),
-// compiled on the fly with esbuild. ldconfig itself is quadratic at this size (spec 15.6).
+// compiled on the fly with esbuild (bench/test-helpers.mjs). ldconfig itself is quadratic at this size (spec 15.6).
 // Files are kept in the temp directory and reused.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadTestHelper } from './test-helpers.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
 const cacheDir = join(tmpdir(), 'ldcache-bench');
 
-async function loadWriter() {
-  mkdirSync(cacheDir, { recursive: true });
-  const out = join(cacheDir, 'cache-writer.mjs');
-  await build({ entryPoints: [join(here, '..', 'test', 'helpers', 'cache-writer.ts')], outfile: out, format: 'esm', platform: 'node', bundle: true, logLevel: 'warning' });
-  return import(pathToFileURL(out).href);
-}
 
 /** Entries shaped like a big real cache: x86-64 and i386 libraries, glibc-hwcaps variants, versioned sonames. */
 function makeEntries(count) {
@@ -36,7 +29,8 @@ function makeEntries(count) {
 export async function benchCache(count = 200_000, { format = 'new', byteOrder = 'little' } = {}) {
   const file = join(cacheDir, `cache-${format}-${byteOrder}-${count}.bin`);
   if (existsSync(file)) return file;
-  const { writeCache } = await loadWriter();
+  mkdirSync(cacheDir, { recursive: true });
+  const { writeCache } = await loadTestHelper('cache-writer');
   const { bytes } = writeCache({ format, byteOrder, entries: makeEntries(count), sort: true, generator: 'ldconfig (ldcache bench) stable release version 2.36' });
   writeFileSync(`${file}.tmp`, bytes);
   renameSync(`${file}.tmp`, file);

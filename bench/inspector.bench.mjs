@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Bench } from 'tinybench';
+import { loadTestHelper } from './test-helpers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pagePath = join(here, '..', 'dist', 'inspector.html');
@@ -18,54 +19,15 @@ if (!existsSync(chromiumPath) || !existsSync(pagePath)) {
   process.exit(0);
 }
 
-/** A new-format cache (glibc 2.33+ layout, little-endian) with `count` entries over 200 directories. */
-function writeNewFormatCache(count) {
-  const encoder = new TextEncoder();
-  const strings = [];
-  let stringsLength = 0;
+/** A new-format cache (glibc 2.33+ layout, little-endian) with `count` entries over 200 directories, from the test writer. */
+async function writeNewFormatCache(count) {
+  const { writeCache } = await loadTestHelper('cache-writer');
   const entries = [];
-  const put = (text) => {
-    const bytes = encoder.encode(`${text}\0`);
-    strings.push(bytes);
-    const offset = stringsLength;
-    stringsLength += bytes.length;
-    return offset;
-  };
   for (let i = 0; i < count; i++) {
     const name = `libbench${count - i}.so.${i % 5}`;
-    const path = put(`/usr/lib/x86_64-linux-gnu/pkg${i % 200}/${name}`);
-    // The name is the path's tail, as ldconfig 2.33+ shares it.
-    entries.push({ flags: i % 9 === 0 ? 0x0003 : 0x0303, key: path + `/usr/lib/x86_64-linux-gnu/pkg${i % 200}/`.length, value: path });
+    entries.push({ name, path: `/usr/lib/x86_64-linux-gnu/pkg${i % 200}/${name}`, flags: i % 9 === 0 ? 0x0003 : 0x0303 });
   }
-  const generator = encoder.encode('ldcache bench writer stable release version 2.36');
-  const tableEnd = 48 + 24 * count;
-  const stringsStart = tableEnd;
-  const extension = (stringsStart + stringsLength + 3) & ~3;
-  const file = new Uint8Array(extension + 8 + 16 + generator.length);
-  const view = new DataView(file.buffer);
-  file.set(encoder.encode('glibc-ld.so.cache1.1'), 0);
-  view.setUint32(20, count, true);
-  view.setUint32(24, stringsLength, true);
-  file[28] = 2; // little-endian
-  view.setUint32(32, extension, true);
-  entries.forEach((entry, i) => {
-    const at = 48 + 24 * i;
-    view.setInt32(at, entry.flags, true);
-    view.setUint32(at + 4, stringsStart + entry.key, true);
-    view.setUint32(at + 8, stringsStart + entry.value, true);
-  });
-  let at = stringsStart;
-  for (const bytes of strings) {
-    file.set(bytes, at);
-    at += bytes.length;
-  }
-  view.setUint32(extension, 0xeaa42174, true);
-  view.setUint32(extension + 4, 1, true);
-  view.setUint32(extension + 8, 0, true); // tag: generator
-  view.setUint32(extension + 16, extension + 24, true);
-  view.setUint32(extension + 20, generator.length, true);
-  file.set(generator, extension + 24);
-  return file;
+  return writeCache({ format: 'new', entries, strings: 'sequential', generator: 'ldcache bench writer stable release version 2.36' }).bytes;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'ldcache-inspector-bench-'));
@@ -76,7 +38,7 @@ const browser = await chromium.launch({
 });
 try {
   const cacheFile = join(work, 'bench.cache');
-  writeFileSync(cacheFile, writeNewFormatCache(ENTRIES));
+  writeFileSync(cacheFile, await writeNewFormatCache(ENTRIES));
   const size = readFileSync(cacheFile).length;
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

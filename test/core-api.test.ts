@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheToJSON, entryToJSON, formatLdconfig, formatLdconfigBytes, LdCacheError, parseLdCache } from '../src/index.js';
 import { readLdCache } from '../src/node/read-cache.js';
-import { canBuildCaches, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { canBuildCaches, makeRoot, type TempRoot } from './core-helpers.js';
+import { buildSharedObject, ldconfigPrint, makeTempDir, writeCacheWithLdconfig } from './helpers/so-builder.js';
 import { describeNeeding } from './helpers/requirements.js';
 
 describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and ldconfig', () => {
@@ -62,7 +63,7 @@ describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and 
     expect(v3.hwcapName).toBe('x86-64-v3');
     expect(v3.hwcap >> 62n).toBe(1n);
     expect(v3.isHwcapsEntry).toBe(true);
-    expect(v3.isaLevel).toBe(Number((v3.hwcap >> 32n) & 0x3ffn));
+    expect(v3.isaLevel).toBe(0); // gcc-built without an x86 ISA note: ldconfig stores level 0 (see the ISA test below)
     const plain = byPath.get('/usr/lib/libbaz.so.3')!;
     expect(plain.isHwcapsEntry).toBe(false);
     expect(plain.isaLevel).toBe(0);
@@ -118,6 +119,31 @@ describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and 
     expect(b.format).toBe('old');
     expect(c.format).toBe('compat');
     expect(formatLdconfig(b, 'b')).toBe(ldconfigPrint(root.cache('old', 'b.cache')).stdout.toString().replace("`" + `${root.root}/b.cache'`, "`b'"));
+  });
+});
+
+// The ISA levels glibc documents for x86-64 (the psABI's GNU_PROPERTY_X86_ISA_1_NEEDED bits:
+// V2 = bit 1, V3 = bit 2, V4 = bit 3; ldconfig stores the highest bit's index): objects linked with
+// `-z x86-64-vN` carry that note (readelf shows it), and isaLevel must be the documented level.
+const GLIBC_ISA_LEVELS = { 'x86-64-v2': 1, 'x86-64-v3': 2, 'x86-64-v4': 3 } as const;
+
+describeNeeding('x86-64 ISA levels', !canBuildCaches && 'needs gcc and ldconfig', () => {
+  it('isaLevel is the level glibc documents for the object\'s x86 ISA needed note', () => {
+    const temp = makeTempDir('ldcache-isa-');
+    try {
+      const root = join(temp.dir, 'root');
+      for (const level of Object.keys(GLIBC_ISA_LEVELS)) {
+        const file = buildSharedObject({ dir: join(root, 'lib/glibc-hwcaps', level), file: 'libisa.so.1', soname: 'libisa.so.1', linkerOptions: ['-z', level] });
+        expect(execFileSync('readelf', ['-n', file], { encoding: 'utf8' })).toMatch(new RegExp(`x86 ISA needed: .*${level}\\b`));
+      }
+      buildSharedObject({ dir: join(root, 'lib'), file: 'libisa.so.1', soname: 'libisa.so.1' });
+      const file = writeCacheWithLdconfig({ root, dirs: ['/lib'] });
+      const cache = parseLdCache(readFileSync(file), { file });
+      const levels = Object.fromEntries(cache.entries.map((e) => [e.hwcapName ?? 'none', e.isaLevel]));
+      expect(levels).toEqual({ ...GLIBC_ISA_LEVELS, none: 0 });
+    } finally {
+      temp.cleanup();
+    }
   });
 });
 

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBaseline } from '../bench/baseline-parser.mjs';
 import { parseLdCache } from '../src/index.js';
 import { readLdCache as readFile } from '../src/node/index.js';
-import { canBuildCaches, canCompile, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { canBuildCaches, canCompile, makeRoot, type TempRoot } from './core-helpers.js';
+import { ldconfigPrint } from './helpers/so-builder.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { writeCache } from './helpers/cache-writer.js';
 

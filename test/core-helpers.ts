@@ -1,23 +1,15 @@
-// Fixtures for the core tests: real caches written by the real ldconfig from gcc-built objects
-// in a temp root, and the real `ldconfig -p` output to compare with.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Fixtures for the core tests: a temp root of gcc-built shared objects (test/helpers/so-builder.ts,
+// the one ELF builder) with caches written by the real ldconfig (`-r ROOT`). The real
+// `ldconfig -p` output to compare with comes from so-builder's ldconfigPrint.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { buildSharedObject, canBuild, ldconfigPath, runLdconfig, type ObjectBits } from './helpers/so-builder.js';
 
-export const LDCONFIG = ['/sbin/ldconfig', '/usr/sbin/ldconfig'].find((path) => existsSync(path)) ?? 'ldconfig';
+/** gcc and ldconfig are both here (ldconfig -r chroots as root; without root it prefixes the root itself). */
+export const canBuildCaches = ldconfigPath() !== undefined && canBuild(64);
 
-export function hasTool(command: string, args: string[] = ['--version']): boolean {
-  const result = spawnSync(command, args, { stdio: 'ignore' });
-  return !result.error;
-}
-
-export const haveLdconfig = hasTool(LDCONFIG, ['--version']);
-export const haveGcc = hasTool('gcc');
-/** ldconfig -r chroots when it can (root); without root it prefixes the root itself, which works too. */
-export const canBuildCaches = haveLdconfig && haveGcc;
-
-export type LibKind = 64 | 32 | 'x32';
+export type LibKind = ObjectBits;
 
 export interface LibSpec {
   /** Directory inside the root, e.g. `/lib` or `/lib/glibc-hwcaps/x86-64-v3`. */
@@ -28,22 +20,6 @@ export interface LibSpec {
   file?: string;
 }
 
-const compiled = new Map<string, Buffer>();
-
-/** A tiny shared object with DT_SONAME `soname`, built by gcc. */
-function sharedObject(scratch: string, soname: string, kind: LibKind): Buffer {
-  const key = `${kind}:${soname}`;
-  let bytes = compiled.get(key);
-  if (!bytes) {
-    const out = join(scratch, `obj-${compiled.size}.so`);
-    const flags = kind === 64 ? ['-m64'] : kind === 32 ? ['-m32', '-nostdlib'] : ['-mx32', '-nostdlib'];
-    execFileSync('gcc', [...flags, '-shared', '-fPIC', `-Wl,-soname,${soname}`, '-o', out, '-x', 'c', '-'], { input: 'int ldcache_test_symbol;\n' });
-    bytes = readFileSync(out);
-    compiled.set(key, bytes);
-  }
-  return bytes;
-}
-
 export interface TempRoot {
   root: string;
   /** Writes a cache of `format` at ROOT/NAME with ldconfig -r ROOT; returns its host path. */
@@ -51,23 +27,17 @@ export interface TempRoot {
   cleanup(): void;
 }
 
-/** A temp root holding the given libraries (and an empty /etc/ld.so.conf). */
+/** A temp root holding the given libraries (and an /etc/ld.so.conf naming lib32/libx32 when used). */
 export function makeRoot(libs: readonly LibSpec[]): TempRoot {
-  const root = mkdtempSync(join(tmpdir(), 'ldcache-core-'));
-  const scratch = join(root, '.scratch');
-  mkdirSync(scratch);
+  const root = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? tmpdir(), 'ldcache-core-'));
   mkdirSync(join(root, 'etc'));
   writeFileSync(join(root, 'etc', 'ld.so.conf'), libs.some((l) => l.dir.startsWith('/usr/lib32') || l.dir.startsWith('/usr/libx32')) ? '/usr/lib32\n/usr/libx32\n' : '');
-  for (const lib of libs) {
-    const target = join(root, lib.dir, lib.file ?? lib.soname);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, sharedObject(scratch, lib.soname, lib.kind ?? 64));
-  }
-  rmSync(scratch, { recursive: true, force: true });
+  for (const lib of libs) buildSharedObject({ dir: join(root, lib.dir), file: lib.file ?? lib.soname, soname: lib.soname, bits: lib.kind ?? 64 });
   return {
     root,
     cache(format, name = `${format}.cache`) {
-      execFileSync(LDCONFIG, ['-r', root, '-c', format, '-C', `/${name}`, '-X'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const result = runLdconfig(['-r', root, '-c', format, '-C', `/${name}`, '-X']);
+      if (result.status !== 0) throw new Error(`ldconfig -r ${root} -c ${format} failed (${result.status ?? result.signal}): ${result.stderr.toString()}`);
       return join(root, name);
     },
     cleanup() {
@@ -76,22 +46,5 @@ export function makeRoot(libs: readonly LibSpec[]): TempRoot {
   };
 }
 
-/** The real `ldconfig -p -C FILE` output (bytes), exit status and stderr. */
-export function ldconfigPrint(file: string): { stdout: Buffer; status: number | null; stderr: string } {
-  const result = spawnSync(LDCONFIG, ['-p', '-C', file], { env: { ...process.env, LC_ALL: 'C' } });
-  return { stdout: result.stdout, status: result.status, stderr: result.stderr.toString() };
-}
-
-/** Whether gcc can build objects of this kind here (i386/x32 need multilib gcc). */
-export function canCompile(kind: LibKind): boolean {
-  if (!haveGcc) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'ldcache-probe-'));
-  try {
-    sharedObject(dir, `libprobe${kind}.so.1`, kind);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Whether gcc can build objects of this kind here (i386/x32 need a multilib-capable gcc and binutils). */
+export const canCompile = canBuild;

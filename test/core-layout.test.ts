@@ -12,7 +12,8 @@ import { parseLdCache, LdCacheError } from '../src/index.js';
 import { wasmExports } from '../src/core/wasm.js';
 import { writeInput } from '../src/core/input-region.js';
 import { coreError } from '../src/core/parse.js';
-import { canBuildCaches, ldconfigPrint, makeRoot, type TempRoot } from './core-helpers.js';
+import { canBuildCaches, makeRoot, type TempRoot } from './core-helpers.js';
+import { ldconfigPrint } from './helpers/so-builder.js';
 import { describeNeeding } from './helpers/requirements.js';
 
 const root = join(import.meta.dirname, '..');

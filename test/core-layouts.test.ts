@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cacheToJSON, formatLdconfigBytes, LdCacheError, parseLdCache, type LdCache } from '../src/index.js';
 import { useWasmBinary } from '../src/core/wasm.js';
-import { canBuildCaches, canCompile, ldconfigPrint, makeRoot, type LibSpec, type TempRoot } from './core-helpers.js';
+import { canBuildCaches, canCompile, makeRoot, type LibSpec, type TempRoot } from './core-helpers.js';
+import { ldconfigPrint } from './helpers/so-builder.js';
 import { describeNeeding, need } from './helpers/requirements.js';
 
 const view = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -15,11 +15,11 @@ import type { DriverDiscovery } from '../src/node/discovery-types.js';
 import { DriverVolumePlugin } from '../src/node/plugin-handlers.js';
 import { PLUGIN_CONTENT_TYPE, startPluginServer, type PluginServer } from '../src/node/plugin-server.js';
 import { startRestApi } from '../src/node/rest-api.js';
-import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
 import { tree } from './helpers/fs-tree.js';
 import { describeNeeding } from './helpers/requirements.js';
+import { judgeVolume } from './helpers/volume-judge.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -127,7 +127,7 @@ describe('volume plugin protocol', () => {
     expect(got.Volume.Name).toBe(name());
     expect(got.Volume.Mountpoint).toBe(mountpoint);
     expect(Number.isNaN(Date.parse(got.Volume.CreatedAt as string))).toBe(false);
-    expect((await verifyVolume(mountpoint, built.version)).complete).toBe(true);
+    expect(await judgeVolume(mountpoint, built)).toMatchObject({ state: 'complete' });
     expect((await call(socket, '/VolumeDriver.List', {})).body).toEqual({ Volumes: [{ Name: name(), Mountpoint: mountpoint }], Err: '' });
     expect((await call(socket, '/VolumeDriver.Path', { Name: name() })).body).toEqual({ Mountpoint: mountpoint, Err: '' });
   });
@@ -184,7 +184,7 @@ describe('volume plugin protocol', () => {
     await rm(join(dir, 'nvidia_driver', built.version), { recursive: true, force: true });
     const mounted = await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'f'.repeat(64) });
     expect(mounted.body.Err).toBe('');
-    expect((await verifyVolume(mounted.body.Mountpoint as string, built.version)).complete).toBe(true);
+    expect(await judgeVolume(mounted.body.Mountpoint as string, built)).toMatchObject({ state: 'complete' });
     await call(socket, '/VolumeDriver.Unmount', { Name: name(), ID: 'f'.repeat(64) });
     expect((await call(socket, '/VolumeDriver.Mount', { Name: 'nvidia_driver_1.0', ID: 'a' })).body.Err).toBe('no such volume: nvidia_driver_1.0');
   });

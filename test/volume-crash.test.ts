@@ -1,21 +1,37 @@
 // Crash safety of `nvidia-volume create`: the real CLI as a child process, killed with SIGKILL
 // at random moments (30 runs, alternating hard links and copies, some starting from a damaged
 // volume, which is rebuilt as a new generation beside it). After every kill each published
-// generation is complete (or the one we damaged); the next run always completes, prunes the
-// older generations and leaves no work directory behind.
+// generation is complete (or the one we damaged), judged against the root's own files (inodes,
+// bytes: test/helpers/volume-judge.ts), and kills must have landed both mid-build and before a new
+// generation was published; the next run always completes, prunes the older generations and
+// leaves no work directory behind. Kill times come from a seeded generator: the seed is printed,
+// and LDCACHE_CRASH_SEED=N replays a run's choices.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { describeNeeding } from './helpers/requirements.js';
+import { judgeVolume } from './helpers/volume-judge.js';
 
 const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'bin/nvidia-volume.js');
 const RUNS = 30;
+const SEED = Number(process.env.LDCACHE_CRASH_SEED ?? Math.floor(Date.now() % 0x7fffffff));
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 function create(root: string, dir: string, copy: boolean, killAfterMs: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolveRun) => {
@@ -42,69 +58,76 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it(`leaves the final name absent or complete across ${RUNS} kills, and the next run completes`, async () => {
+  it(`leaves every published generation complete across ${RUNS} kills, and the next run completes`, async () => {
+    console.log(`volume-crash seed ${SEED} (replay: LDCACHE_CRASH_SEED=${SEED})`);
+    const random = seeded(SEED);
     const dir = join(work, 'volumes');
-    const final = join(dir, 'nvidia_driver', built.version);
+    const base = join(dir, 'nvidia_driver');
+    const files = built.libraries.length + built.binaries.length;
+    /** The published generations (`VERSION`, `VERSION-N`), newest first. */
+    const generations = async (): Promise<string[]> =>
+      (await readdir(base)).filter((n) => n === built.version || n.startsWith(`${built.version}-`)).sort((a, b) => b.length - a.length || b.localeCompare(a));
 
     // One undisturbed run of each kind gives the expected content and the time window to aim at.
     let window = 0;
-    let expectedFiles = 0;
     for (const copy of [false, true]) {
       const started = Date.now();
       const full = await create(built.root, dir, copy, null);
       expect(full.code, full.stderr).toBe(0);
       window = Math.max(window, Date.now() - started);
-      const verdict = await verifyVolume(final, built.version);
-      if (!verdict.complete) throw new Error(verdict.reason);
-      expectedFiles = verdict.manifest.files.length;
-      await rm(final, { recursive: true });
+      const [only, ...others] = await generations();
+      expect(others).toEqual([]);
+      expect(await judgeVolume(join(base, only!), built)).toEqual({ state: 'complete', linked: copy ? 0 : files, copied: copy ? files : 0 });
+      await rm(join(base, only!), { recursive: true });
     }
 
     let killed = 0;
-    let sawAbsent = 0;
-    let sawComplete = 0;
+    let killedBeforePublish = 0; // kills after which no complete generation was there
     let midBuild = 0; // kills that left a work directory: the build was under way
-    const base = join(dir, 'nvidia_driver');
-    /** The published generations (`VERSION`, `VERSION-N`), newest first. */
-    const generations = async (): Promise<string[]> =>
-      (await readdir(base)).filter((n) => n === built.version || n.startsWith(`${built.version}-`)).sort((a, b) => b.length - a.length || b.localeCompare(a));
+    const damaged = new Set<string>(); // generations we damaged ourselves
+    const DAMAGE = 'link lib64/libcuda.so.1 is missing';
     for (let run = 0; run < RUNS; run++) {
       const current = (await generations())[0];
-      if (current !== undefined && (await verifyVolume(join(base, current), built.version)).complete) {
+      if (current !== undefined && (await judgeVolume(join(base, current), built)).state === 'complete') {
         // Make the next run work: remove the volume, or damage it so a new generation is built beside it.
-        if (run % 3 === 0) await rm(join(base, current, 'lib64', 'libcuda.so.1'));
-        else await rm(join(base, current), { recursive: true });
+        if (run % 3 === 0) {
+          await rm(join(base, current, 'lib64', 'libcuda.so.1'));
+          damaged.add(current);
+        } else await rm(join(base, current), { recursive: true });
       }
-      const result = await create(built.root, dir, run % 2 === 1, Math.floor(Math.random() * window * 1.2));
-      if (result.signal === 'SIGKILL') killed += 1;
-      else expect(result.code, result.stderr).toBe(0);
-
-      if (result.signal === 'SIGKILL' && (await readdir(base)).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
+      const result = await create(built.root, dir, run % 2 === 1, Math.floor(random() * window * 1.2));
+      if (result.signal === 'SIGKILL') {
+        killed += 1;
+        if ((await readdir(base)).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
+      } else {
+        expect(result.code, result.stderr).toBe(0);
+      }
       // Every published generation is complete, except a damaged one we made ourselves.
       const published = await generations();
       let complete = 0;
       for (const name of published) {
-        const verdict = await verifyVolume(join(base, name), built.version);
-        if (verdict.complete) {
-          expect(verdict.manifest.files).toHaveLength(expectedFiles);
+        const verdict = await judgeVolume(join(base, name), built);
+        if (verdict.state === 'complete') {
           complete += 1;
-        } else {
-          expect(verdict.reason).toMatch(/libcuda\.so\.1 is missing|link .* is missing/);
+          continue;
         }
+        expect(damaged.has(name), `run ${run} (seed ${SEED}): ${name} ${JSON.stringify(verdict)}`).toBe(true);
+        expect(verdict, `run ${run} (seed ${SEED}): ${name}`).toEqual({ state: 'incomplete', problems: [DAMAGE] });
       }
-      if (complete > 0) sawComplete += 1;
-      else sawAbsent += 1;
+      if (result.signal !== 'SIGKILL') expect(await judgeVolume(join(base, published[0]!), built), `run ${run} (seed ${SEED})`).toMatchObject({ state: 'complete' });
+      else if (complete === 0) killedBeforePublish += 1;
     }
-    console.log(`${killed} killed, ${midBuild} mid-build, window ${window} ms, ${sawAbsent} absent / ${sawComplete} complete after`);
-    expect(killed).toBeGreaterThan(0);
-    expect(sawAbsent + sawComplete).toBe(RUNS);
+    console.log(`${killed} killed, ${midBuild} mid-build, ${killedBeforePublish} before a generation was published, window ${window} ms`);
+    expect(killed, `seed ${SEED}`).toBeGreaterThan(0);
+    expect(midBuild, `no kill landed mid-build (seed ${SEED})`).toBeGreaterThan(0);
+    expect(killedBeforePublish, `no kill landed before publishing (seed ${SEED})`).toBeGreaterThan(0);
 
     const last = await create(built.root, dir, false, null);
     expect(last.code, last.stderr).toBe(0);
     // One generation is left, complete: older ones are pruned, nothing is mounted.
     const left = await generations();
     expect(left).toHaveLength(1);
-    expect((await verifyVolume(join(base, left[0]!), built.version)).complete).toBe(true);
+    expect(await judgeVolume(join(base, left[0]!), built)).toEqual({ state: 'complete', linked: files, copied: 0 });
     expect((await readdir(base)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });

@@ -16,6 +16,7 @@ import { MANIFEST_NAME, verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
 import { tree } from './helpers/fs-tree.js';
+import { judgeVolume } from './helpers/volume-judge.js';
 import { describeNeeding, need } from './helpers/requirements.js';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -82,6 +83,7 @@ describe('createDriverVolume', () => {
       expect(await readlink(join(volume.path, dir64, 'libGLX_indirect.so.0'))).toBe(glx.name);
     }
     expect((await readdir(join(dir, 'nvidia_driver'))).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(await judgeVolume(volume.path, built)).toEqual({ state: 'complete', linked: built.libraries.length + built.binaries.length, copied: 0 });
   });
 
   it('reuses a complete volume, rebuilds a damaged one, and puts a new version beside the old', async () => {
@@ -95,11 +97,12 @@ describe('createDriverVolume', () => {
     const victim = built.libraries[0]!;
     await rm(join(first.path, victim.bits === 64 ? 'lib64' : 'lib', victim.name));
     expect((await verifyVolume(first.path, built.version)).complete).toBe(false);
+    expect(await judgeVolume(first.path, built)).toEqual({ state: 'incomplete', problems: [`${victim.bits === 64 ? 'lib64' : 'lib'}/${victim.name} is missing`] });
     const repaired = await createDriverVolume({ discovery: discoveryOf(built), dir });
     expect(repaired.created).toBe(true);
     // Rebuilt as the next generation beside the damaged one, which goes as nothing mounts it.
     expect(repaired.path).toBe(join(dir, 'nvidia_driver', `${built.version}-2`));
-    expect((await verifyVolume(repaired.path, built.version)).complete).toBe(true);
+    expect(await judgeVolume(repaired.path, built)).toMatchObject({ state: 'complete' });
     expect(repaired.pruned).toEqual([built.version]);
     expect(existsSync(first.path)).toBe(false);
 
@@ -146,6 +149,7 @@ describe('createDriverVolume', () => {
     const volume = await createDriverVolume({ discovery: discoveryOf(built), dir, strategy: 'copy' });
     expect(volume.methods.link).toBe(0);
     expect(volume.methods.copy + volume.methods.clone).toBe(volume.files);
+    expect(await judgeVolume(volume.path, built)).toEqual({ state: 'complete', linked: 0, copied: built.libraries.length + built.binaries.length });
     for (const bin of built.binaries) {
       const [a, b] = await Promise.all([stat(join(volume.path, 'bin', bin.name)), stat(join(built.root, bin.path))]);
       expect(a.ino).not.toBe(b.ino);

@@ -133,45 +133,56 @@ function compareForCache(x: WriterEntry & { hwcap: bigint }, y: WriterEntry & { 
   return x.hwcap === y.hwcap ? 0 : x.hwcap > y.hwcap ? -1 : 1;
 }
 
+/** A name's bytes as a latin1 JS string (one char per byte): ASCII text is its own key, anything else is encoded as UTF-8 first. */
+const ASCII = /^[\x01-\x7f]*$/;
+const key = (s: string | Uint8Array): string =>
+  typeof s === 'string' && ASCII.test(s) ? s : Buffer.from(asBytes(s).buffer, asBytes(s).byteOffset, asBytes(s).byteLength).toString('latin1');
+
+/** Ascending order of the reversed strings, without building them; a suffix sorts before the longer string. */
+function compareReversed(a: string, b: string): number {
+  for (let i = a.length - 1, j = b.length - 1; i >= 0 && j >= 0; i--, j--) {
+    const d = a.charCodeAt(i) - b.charCodeAt(j);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
 /** Builds the string table; returns it and the offset (inside the table) of each distinct string. */
-function buildStrings(strings: Uint8Array[], mode: 'shared' | 'sequential'): { table: Uint8Array; offsetOf: (s: Uint8Array) => number } {
-  const key = (s: Uint8Array): string => Buffer.from(s).toString('latin1');
+function buildStrings(strings: string[], mode: 'shared' | 'sequential'): { table: Uint8Array; offsetOf: (s: string | Uint8Array) => number } {
   const offsets = new Map<string, number>();
-  const parts: Uint8Array[] = [];
+  const stored: string[] = [];
   let length = 0;
-  const append = (s: Uint8Array): number => {
+  const append = (k: string): number => {
     const at = length;
-    parts.push(s, new Uint8Array(1));
-    length += s.length + 1;
+    stored.push(k);
+    length += k.length + 1;
     return at;
   };
   if (mode === 'sequential') {
-    for (const s of strings) offsets.set(key(s), append(s));
+    for (const k of strings) offsets.set(k, append(k));
   } else {
-    // Reverse-lexicographic order puts every string right before its suffixes, so a suffix
-    // of the previous string can point into it instead of being stored again.
-    const unique = [...new Map(strings.map((s) => [key(s), s])).values()].map((s) => ({
-      s,
-      reversed: key(s).split('').reverse().join(''),
-    }));
-    unique.sort((a, b) => (a.reversed < b.reversed ? 1 : a.reversed > b.reversed ? -1 : 0));
-    let previous: Uint8Array | undefined;
+    // Reverse-lexicographic order (descending) puts every string right before its suffixes, so a
+    // suffix of the previous string can point into it instead of being stored again.
+    const unique = [...new Set(strings)];
+    unique.sort((a, b) => compareReversed(b, a));
+    let previous: string | undefined;
     let previousAt = 0;
-    for (const { s } of unique) {
-      if (previous && s.length <= previous.length && key(previous).endsWith(key(s))) {
-        offsets.set(key(s), previousAt + previous.length - s.length);
+    for (const k of unique) {
+      if (previous !== undefined && k.length <= previous.length && previous.endsWith(k)) {
+        offsets.set(k, previousAt + previous.length - k.length);
         continue;
       }
-      previousAt = append(s);
-      offsets.set(key(s), previousAt);
-      previous = s;
+      previousAt = append(k);
+      offsets.set(k, previousAt);
+      previous = k;
     }
   }
   const table = new Uint8Array(length);
+  const out = Buffer.from(table.buffer);
   let at = 0;
-  for (const p of parts) {
-    table.set(p, at);
-    at += p.length;
+  for (const k of stored) {
+    out.write(k, at, 'latin1');
+    at += k.length + 1; // NUL already there
   }
   return { table, offsetOf: (s) => offsets.get(key(s))! };
 }
@@ -237,9 +248,9 @@ export function writeCache(options: WriteCacheOptions): WrittenCache {
 
   const withExtensions = format !== 'old' && !options.noExtensions;
   const generator = options.generator === undefined ? DEFAULT_GENERATOR : options.generator;
-  const allStrings = [...oldList, ...newList].flatMap((e) => [asBytes(e.name), asBytes(e.path)]);
+  const allStrings = [...oldList, ...newList].flatMap((e) => [key(e.name), key(e.path)]);
   // ldconfig stores the glibc-hwcaps names even in old-only files.
-  allStrings.push(...hwcapDirs.map((d) => asBytes(d)));
+  allStrings.push(...hwcapDirs.map((d) => key(d)));
   const { table, offsetOf } = buildStrings(allStrings, stringMode);
 
   const oldSize = format === 'new' ? 0 : 16 + 12 * oldList.length;
@@ -278,8 +289,8 @@ export function writeCache(options: WriteCacheOptions): WrittenCache {
     oldList.forEach((e, i) => {
       const at = 16 + 12 * i;
       out.i32(at, e.flags);
-      out.u32(at + 4, stringsAt + offsetOf(asBytes(e.name)) - oldSize);
-      out.u32(at + 8, stringsAt + offsetOf(asBytes(e.path)) - oldSize);
+      out.u32(at + 4, stringsAt + offsetOf(e.name) - oldSize);
+      out.u32(at + 8, stringsAt + offsetOf(e.path) - oldSize);
     });
   }
   if (newHeader !== undefined && newEntries !== undefined) {
@@ -291,8 +302,8 @@ export function writeCache(options: WriteCacheOptions): WrittenCache {
     newList.forEach((e, i) => {
       const at = newEntries + 24 * i;
       out.i32(at, e.flags);
-      out.u32(at + 4, stringsAt + offsetOf(asBytes(e.name)) - newBase);
-      out.u32(at + 8, stringsAt + offsetOf(asBytes(e.path)) - newBase);
+      out.u32(at + 4, stringsAt + offsetOf(e.name) - newBase);
+      out.u32(at + 8, stringsAt + offsetOf(e.path) - newBase);
       out.u32(at + 12, e.osVersion ?? 0);
       out.u64(at + 16, e.hwcap);
     });
@@ -300,7 +311,7 @@ export function writeCache(options: WriteCacheOptions): WrittenCache {
   out.put(stringsAt, table);
   if (withExtensions) {
     hwcapDirs.forEach((d, i) => {
-      new DataView(hwcapsData.buffer).setUint32(4 * i, stringsAt + offsetOf(asBytes(d)) - newBase, little);
+      new DataView(hwcapsData.buffer).setUint32(4 * i, stringsAt + offsetOf(d) - newBase, little);
     });
     out.u32(extension, EXTENSION_MAGIC);
     out.u32(extension + 4, planned.length);

@@ -22,6 +22,8 @@ export interface SharedObjectOptions {
   bits?: ObjectBits;
   /** DT_NEEDED entries, e.g. `['libc.so.6']` (makes ldconfig mark an i386 object libc6 rather than ELF). */
   needed?: readonly string[];
+  /** Extra linker options, e.g. `['-z', 'x86-64-v3']` (a GNU_PROPERTY_X86_ISA_1_NEEDED note). */
+  linkerOptions?: readonly string[];
 }
 
 export interface ExecutableOptions {
@@ -79,8 +81,8 @@ function linkArgs(bits: ObjectBits, needed: readonly string[]): string[] {
   return ['-Wl,--no-as-needed', ...needed.map((name) => neededStub(bits, name))];
 }
 
-function buildTemplate(bits: ObjectBits, needed: readonly string[], withSoname: boolean): Buffer {
-  const key = `${bits}|${withSoname}|${needed.join('\0')}`;
+function buildTemplate(bits: ObjectBits, needed: readonly string[], withSoname: boolean, linkerOptions: readonly string[] = []): Buffer {
+  const key = `${bits}|${withSoname}|${needed.join('\0')}|${linkerOptions.join('\0')}`;
   const cached = templates.get(key);
   if (cached) return cached;
   const dir = scratch();
@@ -88,7 +90,7 @@ function buildTemplate(bits: ObjectBits, needed: readonly string[], withSoname: 
   writeFileSync(source, 'int ldcache_test_value(void) { return 42; }\n');
   const out = join(dir, `template-${templates.size}.so`);
   const soname = withSoname ? [`-Wl,-soname,${SONAME_PLACEHOLDER.toString()}`] : [];
-  gcc([BITS_FLAG[String(bits)], '-nostdlib', '-shared', '-fPIC', ...soname, '-o', out, source, ...linkArgs(bits, needed)]);
+  gcc([BITS_FLAG[String(bits)], '-nostdlib', '-shared', '-fPIC', ...soname, ...linkerOptions.map((o) => `-Wl,${o}`), '-o', out, source, ...linkArgs(bits, needed)]);
   const bytes = readFileSync(out);
   if (withSoname && bytes.indexOf(SONAME_PLACEHOLDER) !== bytes.lastIndexOf(SONAME_PLACEHOLDER)) {
     throw new Error('soname placeholder found twice in the template object');
@@ -106,8 +108,8 @@ function joinPath(dir: string, file: string | Uint8Array): string | Buffer {
 export function buildSharedObject(options: SharedObjectOptions & { file: string }): string;
 export function buildSharedObject(options: SharedObjectOptions): string | Buffer;
 export function buildSharedObject(options: SharedObjectOptions): string | Buffer {
-  const { dir, file, soname, bits = 64, needed = [] } = options;
-  const template = buildTemplate(bits, needed, soname !== undefined);
+  const { dir, file, soname, bits = 64, needed = [], linkerOptions = [] } = options;
+  const template = buildTemplate(bits, needed, soname !== undefined, linkerOptions);
   const bytes = Buffer.from(template);
   if (soname !== undefined) {
     const name = Buffer.from(soname);
