@@ -4,7 +4,7 @@
 // restart that keeps the volume, and docker commands passed through untouched.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -117,6 +117,32 @@ describeNeeding('with a real Docker engine', skipReason, () => {
     const after = JSON.parse(await readFile(join(dir, `.plugin-${pluginName}.mounts.json`), 'utf8')) as { mounts: object };
     expect(after.mounts).toEqual({});
     expect(existsSync(join(dir, 'nvidia_driver', built.version))).toBe(true);
+  });
+
+  it('keeps a running container\'s driver files when a driver file changes and another container mounts the volume', async () => {
+    const smi = join(built.root, built.binaries.find((b) => b.name === 'nvidia-smi')!.path);
+    const original = await stat(smi);
+    const content = await readFile(smi, 'utf8');
+    const base = join(dir, 'nvidia_driver');
+    const started = await dockerd.docker(['run', '-d', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'sleep', '60']);
+    expect(started.code, started.stderr).toBe(0);
+    const id = started.stdout.trim();
+    try {
+      await utimes(smi, original.atime, new Date(original.mtimeMs + 60_000)); // a reinstall of the same version
+      const second = await dockerd.docker(['run', '--rm', '--network', 'none', '-v', `${volume()}:/usr/local/nvidia:ro`, IMAGE, 'cat', '/usr/local/nvidia/bin/nvidia-smi']);
+      expect([second.code, second.stdout]).toEqual([0, content]);
+      // The first container still has every file it mounted; both generations are on disk.
+      const still = await dockerd.docker(['exec', id, 'sh', '-c', 'ls /usr/local/nvidia/lib64; cat /usr/local/nvidia/bin/nvidia-smi']);
+      expect(still.code, still.stderr).toBe(0);
+      for (const lib of built.libraries) expect(still.stdout).toContain(lib.name);
+      expect(still.stdout.endsWith(content)).toBe(true);
+      expect((await readdir(base)).sort()).toEqual([built.version, `${built.version}-2`]);
+    } finally {
+      await dockerd.docker(['rm', '-f', id]);
+      await utimes(smi, original.atime, original.mtime);
+    }
+    // Its Unmount released the old generation: only the current one is left.
+    expect(await readdir(base)).toEqual([`${built.version}-2`]);
   });
 
   it('nvidia-docker run passes the device nodes and the volume; NV_GPU selects GPUs', async () => {
