@@ -54,6 +54,8 @@ export function wantedBytes(path: string, size: number): number {
   const slash = path.lastIndexOf('/');
   const base = path.slice(slash + 1);
   if (base === 'ld.so.cache') return Math.min(size, CACHE_MAX);
+  // Most files are none of these: decide with plain string tests before any pattern.
+  if (!path.startsWith('etc/') && !base.includes('.so') && path !== 'usr/lib/os-release') return 0;
   if (path === 'etc/ld.so.conf' || path.startsWith('etc/ld.so.conf.d/') || path === 'etc/os-release' || path === 'usr/lib/os-release' ||
       /^etc\/ld-musl-[a-z0-9_]+\.path$/.test(path) || path === 'etc/alpine-release' || path === 'etc/debian_version') {
     return Math.min(size, CONFIG_MAX);

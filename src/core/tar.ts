@@ -42,8 +42,13 @@ const utf8 = new TextDecoder('utf-8');
 
 function cString(block: Uint8Array, start: number, length: number): string {
   let end = start;
-  while (end < start + length && block[end] !== 0) end++;
-  return utf8.decode(block.subarray(start, end));
+  let ascii = true;
+  while (end < start + length && block[end] !== 0) {
+    if (block[end]! >= 0x80) ascii = false;
+    end++;
+  }
+  // Names are almost always ASCII: skip the decoder's per-call cost for them.
+  return ascii ? String.fromCharCode.apply(null, block.subarray(start, end) as unknown as number[]) : utf8.decode(block.subarray(start, end));
 }
 
 /** Octal field (NUL/space padded), or GNU base-256 when the high bit is set; NaN when invalid. */
@@ -78,14 +83,20 @@ function isZeroBlock(block: Uint8Array): boolean {
 
 function checksumOk(block: Uint8Array): boolean {
   const stored = numeric(block, 148, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : block[i]!;
+  // The sum with the checksum field counted as spaces; old tars summed signed bytes.
+  let unsigned = 8 * 0x20;
+  let high = 0;
+  for (let i = 0; i < 148; i++) {
+    const b = block[i]!;
     unsigned += b;
-    signed += b > 127 ? b - 256 : b;
+    if (b > 127) high++;
   }
-  return stored === unsigned || stored === signed;
+  for (let i = 156; i < BLOCK; i++) {
+    const b = block[i]!;
+    unsigned += b;
+    if (b > 127) high++;
+  }
+  return stored === unsigned || stored === unsigned - 256 * high;
 }
 
 function typeOf(flag: string): TarEntryType {

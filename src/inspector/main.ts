@@ -12,6 +12,7 @@ import { classifyForView } from './nvidia-status.js';
 import { renderNvidia } from './nvidia-view.js';
 import { renderOverview } from './overview.js';
 import { Tabs } from './tabs.js';
+import { hideImageTab, openImage } from './image-hook.js';
 
 const fileInput = byId<HTMLInputElement>('file-input');
 const errorBox = byId('error');
@@ -39,6 +40,25 @@ async function openFiles(files: readonly File[]): Promise<void> {
   performance.mark('ldcache:chosen');
   setState('loading');
   errorBox.hidden = true;
+  // A saved image (with a host's discovery JSON beside it): its cache and the Image tab.
+  let image;
+  try {
+    image = await openImage(files);
+  } catch (err) {
+    if (generation !== loadGeneration) return;
+    showError(err instanceof LoadError ? err.message : String(err), 'Cannot read this image. ');
+    setState(shown ? 'ready' : 'error');
+    return;
+  }
+  if (image) {
+    if (generation !== loadGeneration) return;
+    show([image.loaded]);
+    image.showFindings();
+    tabs.show('image');
+    setState('ready');
+    return;
+  }
+  hideImageTab();
   const chosen = files.slice(0, 2);
   // One at a time: both parses share the core's single input region. A file that cannot be read
   // never costs what is already readable: a damaged B leaves A's report; a damaged file dropped
