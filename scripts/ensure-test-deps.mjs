@@ -28,6 +28,9 @@ const needs = [
   ['readelf', 'binutils'],
   // An independent YAML reader for the CDI YAML round-trip tests.
   ["python3 -c 'import yaml'", 'python3-yaml'],
+  // Image tests: a zstd layer (hostile archives), Debian 11's libc6 and musl unpacked by dpkg-deb.
+  ['zstd', 'zstd'],
+  ['dpkg-deb', 'dpkg'],
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', cmd.includes(' ') ? cmd : `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
