@@ -3,7 +3,7 @@
 // hostile volumes directories (planted symlinks) that must never lead a write outside DIR.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -323,6 +323,56 @@ describeNeeding('nvidia-volume create/list/remove (built CLI, real discovery)', 
     expect(new Set(results.map((r) => r.path)).size).toBe(1);
     // On disk: that one volume, nothing renamed aside, no work directory left.
     expect(await readdir(join(dir, 'nvidia_driver'))).toEqual([basename(results[0]!.path)]);
+  });
+
+  it('never serves setuid, setgid or group/world-writable modes: such a driver file is copied with those bits cleared, never hard-linked', async () => {
+    // An attacker who can write the driver root (or a careless package) leaves a setuid-root
+    // nvidia-smi and world-writable libraries: a hard link would hand containers that very inode
+    // (setuid root inside every container; a library any container user could rewrite for all).
+    const bin = built.binaries[0]!;
+    const lib64 = built.libraries.find((l) => l.bits === 64)!;
+    const lib32 = built.libraries.find((l) => l.bits === 32)!;
+    const hostile: [string, string, number][] = [
+      ['bin', bin.path, 0o4755], ['lib64', lib64.path, 0o666], ['lib', lib32.path, 0o2775],
+    ];
+    const before = await Promise.all(hostile.map(async ([, path]) => (await stat(join(built.root, path))).mode & 0o7777));
+    try {
+      for (const [, path, mode] of hostile) await chmod(join(built.root, path), mode);
+      for (const copy of [false, true]) {
+        const dir = join(work, `modes-${copy}`);
+        const r = await cli(['create', '--root', built.root, '--dir', dir, '--json', ...(copy ? ['--copy'] : [])]);
+        expect([r.code, r.stderr]).toEqual([0, '']);
+        const volume = (JSON.parse(r.stdout) as { path: string }).path;
+        for (const [sub, path, mode] of hostile) {
+          const name = basename(path);
+          const [placed, original] = await Promise.all([lstat(join(volume, sub, name)), stat(join(built.root, path))]);
+          expect(original.mode & 0o7777).toBe(mode); // the root still has its hostile mode
+          expect([name, placed.ino === original.ino]).toEqual([name, false]);
+          expect([name, (placed.mode & 0o7777).toString(8)]).toEqual([name, (mode & 0o755).toString(8)]);
+          expect(await readFile(join(volume, sub, name))).toEqual(await readFile(join(built.root, path)));
+        }
+        // Every file in the volume, whatever it came from: no special bits, no group/other write.
+        for (const sub of ['bin', 'lib64', 'lib']) {
+          for (const name of await readdir(join(volume, sub))) {
+            const info = await lstat(join(volume, sub, name));
+            if (info.isFile()) expect([sub, name, info.mode & 0o7022]).toEqual([sub, name, 0]);
+          }
+        }
+      }
+      // A file linked while its mode was clean and chmod-ed u+s in the root since: the volume (its
+      // inode) shows the bit, so it is no longer complete and the next create builds a copy.
+      await chmod(join(built.root, bin.path), 0o755);
+      const dir = join(work, 'modes-later');
+      const first = JSON.parse((await cli(['create', '--root', built.root, '--dir', dir, '--json'])).stdout) as { path: string };
+      expect((await lstat(join(first.path, 'bin', basename(bin.path)))).ino).toBe((await stat(join(built.root, bin.path))).ino);
+      await chmod(join(built.root, bin.path), 0o4755);
+      const second = JSON.parse((await cli(['create', '--root', built.root, '--dir', dir, '--json'])).stdout) as { path: string; created: boolean };
+      expect(second.created).toBe(true);
+      expect(second.path).not.toBe(first.path);
+      expect((await lstat(join(second.path, 'bin', basename(bin.path)))).mode & 0o7777).toBe(0o755);
+    } finally {
+      for (const [i, [, path]] of hostile.entries()) await chmod(join(built.root, path), before[i]!);
+    }
   });
 
   it('refuses an 8 GiB sparse file named like a driver library quickly, and keeps a smaller sparse one sparse', async () => {

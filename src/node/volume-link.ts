@@ -14,6 +14,13 @@ import { fdPath, MAX_DRIVER_FILE_BYTES, type OpenedSource } from './volume-sourc
 
 export type PlacementMethod = 'link' | 'clone' | 'copy';
 
+/**
+ * Mode bits a volume never serves: setuid, setgid, sticky and group/other write. A hard link would
+ * hand containers that very inode (a setuid-root program inside every container, or a library any
+ * user could rewrite for every container), so such a file is copied with these bits cleared.
+ */
+export const UNSAFE_MODE_BITS = 0o7022;
+
 /** `auto`: link, else clone, else copy. `copy`: clone or copy (never share the inode). */
 export type PlacementStrategy = 'auto' | 'copy';
 
@@ -78,7 +85,7 @@ export async function placeFile(
   strategy: PlacementStrategy,
   label: string,
 ): Promise<{ method: PlacementMethod; placed: Stats }> {
-  if (strategy === 'auto') {
+  if (strategy === 'auto' && (source.stats.mode & UNSAFE_MODE_BITS) === 0) {
     let linked = false;
     try {
       await link(fdPath(source.parent.fd, source.name), destination);
@@ -95,7 +102,7 @@ export async function placeFile(
       return { method: 'link', placed };
     }
   }
-  const mode = source.stats.mode & 0o777;
+  const mode = source.stats.mode & 0o777 & ~UNSAFE_MODE_BITS;
   let method: PlacementMethod = 'clone';
   try {
     // Reopening /proc/self/fd/N opens the very inode of the descriptor, wherever its name went.
@@ -112,7 +119,7 @@ export async function placeFile(
   );
   try {
     if (method === 'copy') await copySparse(source.file, out, label);
-    await out.chmod(mode); // the umask does not cut it; setuid/setgid bits are never copied
+    await out.chmod(mode); // the umask does not cut it; setuid/setgid bits and group/other write are never copied
     await out.sync(); // the bytes are on disk before the manifest vouches for them
     return { method, placed: await out.stat() };
   } finally {

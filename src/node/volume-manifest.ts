@@ -7,7 +7,7 @@ import { readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lstatOrNull, readSmallFile } from './volume-fs.js';
 import type { VolumeLayout } from './volume-layout.js';
-import type { PlacementMethod } from './volume-link.js';
+import { UNSAFE_MODE_BITS, type PlacementMethod } from './volume-link.js';
 
 export const MANIFEST_NAME = '.nvidia-volume.json';
 const FORMAT = 1;
@@ -99,6 +99,8 @@ export async function verifyVolume(versionDir: string, version: string, layout?:
     const info = await lstatOrNull(join(versionDir, file.path));
     if (info === null || !info.isFile()) return { complete: false, reason: `${file.path} is missing` };
     if (info.size !== file.size || info.ino !== file.ino) return { complete: false, reason: `${file.path} changed` };
+    // A hard-linked driver file chmod-ed since (u+s, o+w) shows that mode in the volume: rebuild (as a copy).
+    if ((info.mode & UNSAFE_MODE_BITS) !== 0) return { complete: false, reason: `${file.path} has mode ${(info.mode & 0o7777).toString(8)} now (setuid, setgid or writable by others)` };
   }
   for (const link of manifest.links) {
     let target: string;
