@@ -22,7 +22,7 @@ import { runCommand } from './helpers/dockerd.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
-const RUNS = Number(process.env.RACE_RUNS ?? 40);
+const RUNS = Number(process.env.RACE_RUNS ?? 32);
 const SEED = Number(process.env.RACE_SEED ?? Date.now() % 2 ** 31);
 
 /** mulberry32: a small seeded generator, so a failing schedule can be replayed with RACE_SEED. */
@@ -240,7 +240,7 @@ describe('create under a swapping attacker', () => {
     const dir = join(work, 'cli-volumes');
     const base = join(dir, 'nvidia_driver');
     let refused = 0;
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       await mkdir(base, { recursive: true });
       const swapper = startSwapper(helper, ['staging-loop', dirTarget.a, dirTarget.b, base]);
       await swapper.ready;
