@@ -185,11 +185,13 @@ describe('createDriverVolume', () => {
     }
   });
 
-  it('cleans work directories of dead runs', async () => {
+  it('cleans work directories and the volumes lock of dead runs', async () => {
     const dir = join(work, 'stale');
     await mkdir(join(dir, 'nvidia_driver', `.tmp-${built.version}-999999999-abcdef`, 'lib64'), { recursive: true });
     await mkdir(join(dir, 'nvidia_driver', `.old-${built.version}-999999998-abcdef`), { recursive: true });
+    await writeFile(join(dir, '.nvidia-volume.lock'), '999999997\n'); // the volumes lock of a run that died
     const volume = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    expect(existsSync(join(dir, '.nvidia-volume.lock'))).toBe(false); // broken, taken, released
     expect(volume.cleaned.sort()).toEqual([`.old-${built.version}-999999998-abcdef`, `.tmp-${built.version}-999999999-abcdef`]);
     expect((await readdir(join(dir, 'nvidia_driver'))).sort()).toEqual([built.version]);
   });

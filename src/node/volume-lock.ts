@@ -8,6 +8,7 @@
 import { constants } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HostError, hostErrorFrom } from './errors.js';
 import { errorCode, readSmallFile } from './volume-fs.js';
 
 export const LOCK_NAME = '.nvidia-volume.lock';
@@ -39,7 +40,7 @@ async function acquire(file: string): Promise<void> {
       }
       return;
     } catch (err) {
-      if (errorCode(err) !== 'EEXIST') throw new Error(`${file}: cannot take the volumes lock: ${(err as Error).message}`);
+      if (errorCode(err) !== 'EEXIST') throw hostErrorFrom(err, file, 'cannot take the volumes lock');
     }
     let holder = 0;
     let age = 0;
@@ -53,7 +54,7 @@ async function acquire(file: string): Promise<void> {
       await unlink(file).catch(() => undefined);
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`${file}: held by process ${holder} for ${Math.round(age / 1000)} s; try again later`);
+    if (Date.now() > deadline) throw new HostError('EBUSY', file, `held by process ${holder} for ${Math.round(age / 1000)} s; try again later`);
     await new Promise((resolve) => setTimeout(resolve, pause));
     pause = Math.min(pause * 2, 50);
   }
