@@ -166,3 +166,135 @@ export function formatLines(texts: usize, list: usize, from: u32, to: u32, out: 
 @inline function hexDigit(value: u32): u32 {
   return value < 10 ? 0x30 + value : 0x57 + value;
 }
+
+// JSON lines (`ldcache-dump --json/--ndjson`), for caches whose names and paths are all ASCII:
+// exactly what JSON.stringify gives for the host's EntryJSON objects. The text table at `texts`:
+//   FJ_TYPE + 2t: ldconfig's type word for type byte t; FJ_REQUIRED + 2r: its `,ABI` word for
+//   ABI byte r; FJ_ARCH + 2r: `"arch":"NAME","bits":N` for ABI byte r (names in this cache's family).
+export const FJ_TYPE: u32 = 0;
+export const FJ_REQUIRED: u32 = 512;
+export const FJ_ARCH: u32 = 1024;
+export const FJ_WORDS: u32 = 1536;
+
+// formatJsonLines flags.
+export const JSON_DOCUMENT: u32 = 1;
+
+@inline function text(out: usize, texts: usize, slot: u32): usize {
+  const at = texts + (<usize>slot << 2);
+  return copy(out, texts + <usize>load<u32>(at), load<u32>(at, 4));
+}
+
+function unsigned(out: usize, value: u32): usize {
+  let digits = 1;
+  for (let v = value; v >= 10; v /= 10) digits++;
+  let at = out + <usize>digits;
+  do {
+    at--;
+    store<u8>(at, 0x30 + value % 10);
+    value /= 10;
+  } while (value != 0);
+  return out + <usize>digits;
+}
+
+function signed(out: usize, value: i32): usize {
+  if (value >= 0) return unsigned(out, <u32>value);
+  out = byte(out, 0x2d);
+  return unsigned(out, <u32>(-(<i64>value)));
+}
+
+/** A JSON string of ASCII bytes, escaped as JSON.stringify does (`\\"`, `\\\\`, \\b \\f \\n \\r \\t, \\u00XX). */
+function quoted(out: usize, from: usize, length: usize): usize {
+  out = byte(out, 0x22);
+  for (let i: usize = 0; i < length; i++) {
+    const c = <u32>load<u8>(from + i);
+    if (c >= 0x20 && c != 0x22 && c != 0x5c) {
+      store<u8>(out, <u8>c);
+      out++;
+      continue;
+    }
+    out = byte(out, 0x5c);
+    if (c == 0x22 || c == 0x5c) out = byte(out, c);
+    else if (c == 0x08) out = byte(out, 0x62);
+    else if (c == 0x0c) out = byte(out, 0x66);
+    else if (c == 0x0a) out = byte(out, 0x6e);
+    else if (c == 0x0d) out = byte(out, 0x72);
+    else if (c == 0x09) out = byte(out, 0x74);
+    else {
+      out = ascii(out, 'u00');
+      out = byte(out, hexDigit(c >> 4));
+      out = byte(out, hexDigit(c & 15));
+    }
+  }
+  return byte(out, 0x22);
+}
+
+/**
+ * JSON lines of list positions [from, to) (list as in formatLines), one entry object and a
+ * newline each; with JSON_DOCUMENT a comma follows every object but the one at `total - 1`.
+ * Returns the position reached; formattedLength() bytes were written.
+ */
+export function formatJsonLines(texts: usize, list: usize, from: u32, to: u32, total: u32, out: usize, capacity: u32, flags: u32): u32 {
+  const base = inputBase();
+  const big = header(H_ORDER) == ORDER_BIG;
+  const old = header(H_FORMAT) == FORMAT_OLD;
+  const records = base + <usize>header(H_RECORDS);
+  const recordSize = <usize>header(H_RECORD_SIZE);
+  const table = wordAddress(header(H_ENTRIES));
+  const hwcapCount = header(H_HWCAP_COUNT);
+  const hwcaps = wordAddress(HEADER_WORDS);
+  const start = out;
+  const limit = out + <usize>capacity;
+  let n = from;
+  for (; n < to; n++) {
+    const i = list == 0 ? n : load<u32>(list + (<usize>n << 2));
+    const entry = table + (<usize>i * ENTRY_WORDS << 2);
+    const nameAt = load<u32>(entry + (<usize>E_NAME_OFFSET << 2));
+    const nameLength = load<u32>(entry + (<usize>E_NAME_LENGTH << 2));
+    const pathAt = load<u32>(entry + (<usize>E_PATH_OFFSET << 2));
+    const pathLength = load<u32>(entry + (<usize>E_PATH_LENGTH << 2));
+    const record = records + <usize>i * recordSize;
+    const entryFlags = read32(record, big);
+    const high: u32 = old ? 0 : read32(record + (big ? 16 : 20), big);
+    const low: u32 = old ? 0 : read32(record + (big ? 20 : 16), big);
+    let hwcapAt: u32 = NONE;
+    let hwcapLength: u32 = 0;
+    // The name the writer meant (the `truth` record words), as the host's hwcapName.
+    if ((high & ~(<u32>0x3ff)) == 0x40000000 && low < hwcapCount) {
+      const hwcap = hwcaps + (<usize>(low * HWCAP_WORDS) << 2);
+      hwcapAt = load<u32>(hwcap);
+      hwcapLength = load<u32>(hwcap, 4);
+    }
+    // Every byte may become 6 (\u00XX).
+    if (out + (<usize>nameLength + <usize>pathLength + <usize>(hwcapAt == NONE ? 0 : hwcapLength)) * 6 + FIXED_MAX > limit) break;
+    out = ascii(out, '{"index":');
+    out = unsigned(out, i);
+    out = ascii(out, ',"name":');
+    out = quoted(out, base + <usize>nameAt, nameLength);
+    out = ascii(out, ',"path":');
+    out = quoted(out, base + <usize>pathAt, pathLength);
+    out = ascii(out, ',"flags":');
+    out = signed(out, <i32>entryFlags);
+    out = ascii(out, ',"type":');
+    out = unsigned(out, entryFlags & 0xff);
+    out = ascii(out, ',"required":');
+    out = unsigned(out, entryFlags & 0xff00);
+    out = byte(out, 0x2c);
+    out = text(out, texts, FJ_ARCH + (((entryFlags >> 8) & 0xff) << 1));
+    out = ascii(out, ',"osVersion":');
+    out = unsigned(out, old ? 0 : read32(record + 12, big));
+    out = ascii(out, ',"hwcap":"0x');
+    for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((high >> shift) & 15));
+    for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((low >> shift) & 15));
+    out = ascii(out, '","hwcapName":');
+    if (hwcapAt == NONE) out = ascii(out, 'null');
+    else out = quoted(out, base + <usize>hwcapAt, hwcapLength);
+    out = ascii(out, ',"flagsText":"');
+    out = text(out, texts, FJ_TYPE + ((entryFlags & 0xff) << 1));
+    out = text(out, texts, FJ_REQUIRED + (((entryFlags >> 8) & 0xff) << 1));
+    out = ascii(out, '"}');
+    if ((flags & JSON_DOCUMENT) != 0 && n + 1 != total) out = byte(out, 0x2c);
+    out = byte(out, 0x0a);
+  }
+  outLength = <u32>(out - start);
+  return n;
+}

@@ -2,8 +2,8 @@
 // `ldconfig -p` does, or turn it into JSON. Node-only helpers (files, drivers) are in `ldcache/node`.
 export { parseLdCache, parseLdCacheInPlace, type ParseOptions } from './core/parse.js';
 export { createLdCacheParser, parseLdCacheStream, type LdCacheParser, type StreamParseOptions } from './core/stream.js';
-export { formatLdconfig, formatLdconfigBytes, type FormatLdconfigOptions } from './core/format-ldconfig.js';
-export { cacheToJSON, entryToJSON, hwcapHex, type CacheJSON, type EntryJSON } from './core/json.js';
+export { formatLdconfig, formatLdconfigBytes, formatLdconfigChunks, type FormatLdconfigOptions } from './core/format-ldconfig.js';
+export { cacheToJSON, cacheJSONChunks, entryToJSON, flagsText, hwcapHex, type CacheJSON, type CacheJSONOptions, type CacheJSONTextOptions, type EntryJSON } from './core/json.js';
 export { ParsedLdCache, type EntryTable } from './core/ldcache.js';
 export { archBits, archName, cacheFamily, requiredText, typeText, osAbiText, type CacheFamily, type GlibcVersion } from './core/abi.js';
 export { init } from './core/wasm.js';

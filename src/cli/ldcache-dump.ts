@@ -127,7 +127,7 @@ async function run(argv: string[]): Promise<number> {
   if (options.json || options.ndjson) {
     const { cacheJSONChunks } = await import('../core/json.js');
     // Written as made, in chunks of about 1 MiB: the document is never held whole.
-    for (const chunk of cacheJSONChunks(cache, { file: shown, root: options.root, glibc: options.glibc, include: counted, ndjson: options.ndjson })) await writeOut(chunk);
+    for (const chunk of cacheJSONChunks(cache, { file: shown, root: options.root, glibc: options.glibc, include: counted, ndjson: options.ndjson })) await writeOut(chunk.slice());
   } else {
     // The formatter's chunks are views of wasm memory, reused for the next one: write copies.
     for (const chunk of formatLdconfigChunks(cache, shown, { glibc: options.glibc, include: counted })) await writeOut(chunk.slice());

@@ -5,7 +5,7 @@ import { FMT_HWCAP_NAMES, FMT_OS_ABI, FT_OS, FT_OS_NAMES, FT_REQUIRED, FT_TYPE, 
 import { LdCacheError } from './errors.js';
 import { ParsedLdCache } from './ldcache.js';
 import { PARSE_GLIBC64, parseLdCache } from './parse.js';
-import { wasmExports } from './wasm.js';
+import { wasmExports, type CoreExports } from './wasm.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface FormatLdconfigOptions {
@@ -96,6 +96,51 @@ function textTable(glibc: GlibcVersion): Uint8Array {
   return table;
 }
 
+/** The cache itself while its parse result is in wasm memory, else the same bytes parsed there again. */
+export function residentCache(cache: ParsedLdCache): ParsedLdCache {
+  if (cache.residentLocation()?.memory === wasmExports().memory) return cache;
+  return parseLdCache(cache.bytes, { file: cache.file, glibc64Reader: (cache.parseFlags & PARSE_GLIBC64) !== 0 });
+}
+
+/**
+ * Runs one of the core's formatters over a resident cache: writes `texts` (its text table) and
+ * the list of entries to show after the result table, then calls `step` for chunks of about
+ * 1 MiB (returning the list position reached) and yields each chunk, a view of wasm memory
+ * valid until the next step.
+ */
+export function* coreChunks(
+  cache: ParsedLdCache,
+  texts: Uint8Array,
+  shown: number[] | undefined,
+  step: (core: CoreExports, texts: number, list: number, from: number, out: number, capacity: number) => number,
+): Generator<Uint8Array, void, undefined> {
+  const core = wasmExports();
+  const total = shown?.length ?? cache.count;
+  const textsAt = core.formatAreaBase();
+  const listAt = shown ? textsAt + ((texts.length + 7) & ~7) : 0;
+  const outAt = (shown ? listAt + shown.length * 4 : textsAt + texts.length) + 7 & ~7;
+  let capacity = CHUNK_BYTES;
+  const reserve = (): void => {
+    if (!core.reserveFormatArea(outAt + capacity + 64)) throw new LdCacheError('OUT_OF_MEMORY', 'cannot grow wasm memory for the output', 0, cache.file);
+    // Growing memory detaches every view of it: the cache makes its own again.
+    cache.reattach();
+  };
+  reserve();
+  new Uint8Array(core.memory.buffer, textsAt, texts.length).set(texts);
+  if (shown) new Uint32Array(core.memory.buffer, listAt, shown.length).set(shown);
+  for (let n = 0; n < total; ) {
+    const next = step(core, textsAt, listAt, n, outAt, capacity);
+    if (next === n) {
+      // One line longer than the buffer (huge names): make room for it.
+      capacity *= 2;
+      reserve();
+      continue;
+    }
+    n = next;
+    yield new Uint8Array(core.memory.buffer, outAt, core.formattedLength());
+  }
+}
+
 /**
  * `ldconfig -p` output as a sequence of byte chunks, exactly as that glibc prints it (the lines
  * are formatted by the wasm core straight into a buffer of about 1 MiB). Each chunk is valid
@@ -108,13 +153,8 @@ export function* formatLdconfigChunks(given: LdCache, displayName: string, optio
     return;
   }
   // A compat header found only at the 4-aligned offset (32-bit writer): 64-bit glibc misses it
-  // and prints the old table; so do we. A cache no longer in wasm memory is parsed again there.
-  const cache =
-    given.compatAlignment === 4
-      ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true })
-      : given.residentLocation()?.memory === wasmExports().memory
-        ? given
-        : parseLdCache(given.bytes, { file: given.file, glibc64Reader: (given.parseFlags & PARSE_GLIBC64) !== 0 });
+  // and prints the old table; so do we.
+  const cache = given.compatAlignment === 4 ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true }) : residentCache(given);
   const include = options.include;
   let shown: number[] | undefined;
   if (include) {
@@ -126,32 +166,8 @@ export function* formatLdconfigChunks(given: LdCache, displayName: string, optio
   // The count is a signed int in glibc's printf.
   yield encoder.encode(`${total | 0} libs found in cache \`${displayName}'\n`);
 
-  const core = wasmExports();
-  const texts = textTable(glibc);
-  const textsAt = core.formatAreaBase();
-  const listAt = shown ? textsAt + ((texts.length + 7) & ~7) : 0;
-  const outAt = (shown ? listAt + shown.length * 4 : textsAt + texts.length + 7) & ~7;
-  let capacity = CHUNK_BYTES;
-  const reserve = (): void => {
-    if (!core.reserveFormatArea(outAt + capacity)) throw new LdCacheError('OUT_OF_MEMORY', 'cannot grow wasm memory for the output', 0, cache.file);
-    // Growing memory detaches every view of it: the cache makes its own again.
-    cache.reattach();
-  };
-  reserve();
-  new Uint8Array(core.memory.buffer, textsAt, texts.length).set(texts);
-  if (shown) new Uint32Array(core.memory.buffer, listAt, shown.length).set(shown);
   const flags = (hasExtensions ? FMT_HWCAP_NAMES : 0) | (printsOsAbi(glibc) ? FMT_OS_ABI : 0);
-  for (let n = 0; n < total; ) {
-    const next = core.formatLines(textsAt, listAt, n, total, outAt, capacity, flags);
-    if (next === n) {
-      // One line longer than the buffer (huge names): make room for it.
-      capacity *= 2;
-      reserve();
-      continue;
-    }
-    n = next;
-    yield new Uint8Array(core.memory.buffer, outAt, core.formattedLength());
-  }
+  yield* coreChunks(cache, textTable(glibc), shown, (core, texts, list, n, out, capacity) => core.formatLines(texts, list, n, total, out, capacity, flags));
   const generator = cache.generatorBytes;
   if (hasExtensions && generator && cache.format !== 'old') {
     const line = new Uint8Array(21 + generator.length);

@@ -2,8 +2,10 @@
 // as objects (cacheToJSON) or as text made and handed out in chunks (cacheJSONChunks), so a
 // 200,000-entry document is never held whole. For a parsed cache every field is read straight
 // from the core's table, with no entry object per entry.
-import { DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
-import { ParsedLdCache } from './ldcache.js';
+import { archBits, archName, DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { FJ_ARCH, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
+import { coreChunks, residentCache } from './format-ldconfig.js';
+import { H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface EntryJSON {
@@ -109,6 +111,21 @@ function tableEntryJSON(cache: ParsedLdCache, i: number, glibc: GlibcVersion): E
   };
 }
 
+/** A JSON string literal: plain text needs only quotes (the usual names and paths). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+function quote(text: string): string {
+  return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/** Entry `i` of a parsed cache as one line of JSON text, exactly JSON.stringify(tableEntryJSON(...)). */
+function tableEntryText(cache: ParsedLdCache, i: number, glibc: GlibcVersion): string {
+  const flags = cache.flagsAt(i) | 0;
+  const high = cache.hwcapHighAt(i);
+  const low = cache.hwcapLowAt(i);
+  const hwcapName = high === 0 ? undefined : cache.hwcapNameAt(i);
+  return `{"index":${i},"name":${quote(cache.nameAt(i))},"path":${quote(cache.pathAt(i))},"flags":${flags},"type":${flags & 0xff},"required":${flags & 0xff00},"arch":${quote(cache.archAt(i))},"bits":${cache.bitsAt(i)},"osVersion":${cache.osVersionAt(i)},"hwcap":"${hwcapHexOf(high, low)}","hwcapName":${hwcapName === undefined ? 'null' : quote(hwcapName)},"flagsText":${quote(flagsText(flags, glibc))}}`;
+}
+
 /** The indexes of the entries to show (every one without `include`). */
 function shownIndexes(cache: LdCache, include: ((entry: LdCacheEntry) => boolean) | undefined): number[] | undefined {
   if (!include) return undefined;
@@ -142,16 +159,56 @@ export function cacheToJSON(cache: LdCache, options: CacheJSONOptions = {}): Cac
 /** Text chunks of about this many characters. */
 const CHUNK_CHARS = 1 << 20;
 
+const encoder = new TextEncoder();
+
+/** The core's JSON text table (assembly/format.ts FJ_*) for this cache's family and glibc. */
+function jsonTextTable(cache: ParsedLdCache, glibc: GlibcVersion): Uint8Array {
+  const words = new Uint32Array(FJ_WORDS);
+  const parts: Uint8Array[] = [];
+  let at = FJ_WORDS * 4;
+  const add = (word: number, text: string): void => {
+    const bytes = encoder.encode(text);
+    words[word] = at;
+    words[word + 1] = bytes.length;
+    parts.push(bytes);
+    at += bytes.length;
+  };
+  for (let v = 0; v < 256; v++) {
+    add(FJ_TYPE + 2 * v, typeText(v, glibc));
+    add(FJ_REQUIRED + 2 * v, requiredText(v << 8, glibc));
+    add(FJ_ARCH + 2 * v, `"arch":${JSON.stringify(archName(v << 8, cache.family))},"bits":${archBits(v << 8, cache.family)}`);
+  }
+  const table = new Uint8Array(at);
+  table.set(new Uint8Array(words.buffer));
+  let offset = FJ_WORDS * 4;
+  for (const part of parts) {
+    table.set(part, offset);
+    offset += part.length;
+  }
+  return table;
+}
+
+/** Whether the core can write this cache's JSON: every name, path and glibc-hwcaps name is ASCII. */
+function coreWritesJson(cache: ParsedLdCache): boolean {
+  if (cache.headerWord(H_STRINGS_ASCII) !== 1) return false;
+  for (let i = 0; i < cache.hwcapCount; i++) {
+    const bytes = cache.hwcapNameBytes(i, 'truth');
+    if (bytes && bytes.some((b) => b >= 0x80)) return false;
+  }
+  return true;
+}
+
 /**
- * The JSON of `cache` as text, in chunks of about 1 MiB made one at a time: one document (the
- * header facts on the first line, then one entry object per line) or, with `ndjson`, one entry
- * object per line. The text parses to `{ file?, root?, ...cacheToJSON(cache) }`.
+ * The JSON of `cache` as UTF-8 bytes, in chunks of about 1 MiB made one at a time: one document
+ * (the header facts on the first line, then one entry object per line) or, with `ndjson`, one
+ * entry object per line. Parses to `{ file?, root?, ...cacheToJSON(cache) }`. Each chunk may be
+ * a view of wasm memory valid only until the next one is asked for: write (or copy) it first.
  */
-export function* cacheJSONChunks(cache: LdCache, options: CacheJSONTextOptions = {}): Generator<string, void, undefined> {
+export function* cacheJSONChunks(given: LdCache, options: CacheJSONTextOptions = {}): Generator<Uint8Array, void, undefined> {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
+  const cache = given instanceof ParsedLdCache ? residentCache(given) : given;
   const shown = shownIndexes(cache, options.include);
   const count = shown?.length ?? cache.count;
-  let out = '';
   if (!options.ndjson) {
     const head = {
       ...(options.file !== undefined ? { file: options.file } : {}),
@@ -162,17 +219,24 @@ export function* cacheJSONChunks(cache: LdCache, options: CacheJSONTextOptions =
       generator: cache.generator ?? null,
       hwcapDirs: [...cache.hwcapDirs],
     };
-    out = `${JSON.stringify(head).slice(0, -1)},"entries":[\n`;
+    yield encoder.encode(`${JSON.stringify(head).slice(0, -1)},"entries":[\n`);
   }
-  const separator = options.ndjson ? '\n' : ',\n';
-  for (let n = 0; n < count; n++) {
-    out += JSON.stringify(entryJSONAt(cache, shown, n, glibc));
-    out += n + 1 < count || options.ndjson ? separator : '\n';
-    if (out.length >= CHUNK_CHARS) {
-      yield out;
-      out = '';
+  if (cache instanceof ParsedLdCache && coreWritesJson(cache)) {
+    // The usual case: the core writes the lines (as JSON.stringify would) straight into a buffer.
+    const flags = options.ndjson ? 0 : JSON_DOCUMENT;
+    yield* coreChunks(cache, jsonTextTable(cache, glibc), shown, (core, texts, list, n, out, capacity) => core.formatJsonLines(texts, list, n, count, count, out, capacity, flags));
+  } else {
+    let out = '';
+    const separator = options.ndjson ? '\n' : ',\n';
+    for (let n = 0; n < count; n++) {
+      out += cache instanceof ParsedLdCache ? tableEntryText(cache, shown ? shown[n]! : n, glibc) : JSON.stringify(entryJSONAt(cache, shown, n, glibc));
+      out += n + 1 < count || options.ndjson ? separator : '\n';
+      if (out.length >= CHUNK_CHARS) {
+        yield encoder.encode(out);
+        out = '';
+      }
     }
+    if (out.length > 0) yield encoder.encode(out);
   }
-  if (!options.ndjson) out += ']}\n';
-  if (out.length > 0) yield out;
+  if (!options.ndjson) yield encoder.encode(']}\n');
 }

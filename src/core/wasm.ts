@@ -26,7 +26,9 @@ export interface CoreExports {
   reserveFormatArea(end: number): number;
   /** Formats `ldconfig -p` lines of list positions [from, to) into [out, out + capacity): returns the position reached. */
   formatLines(texts: number, list: number, from: number, to: number, out: number, capacity: number, flags: number): number;
-  /** Bytes written by the last formatLines call. */
+  /** JSON lines of list positions [from, to) (JSON_DOCUMENT: commas between objects up to `total`). */
+  formatJsonLines(texts: number, list: number, from: number, to: number, total: number, out: number, capacity: number, flags: number): number;
+  /** Bytes written by the last formatLines/formatJsonLines call. */
   formattedLength(): number;
 }
 
