@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatLdconfigBytes } from '../src/index.js';
 import { execFileSync } from 'node:child_process';
-import { haveLdconfig, LDCONFIG } from './core-helpers.js';
+import { ldconfigPath } from './helpers/so-builder.js';
 import { need } from './helpers/requirements.js';
 
 const utf8 = new TextDecoder();
@@ -70,7 +70,8 @@ describe('JSON text from the core equals JSON.stringify of the entry objects', (
   });
 
   it('ldconfig -p text over several 1 MiB chunks is byte for byte ldconfig -p -C', (ctx) => {
-    need(ctx, !haveLdconfig && 'needs ldconfig');
+    const ldconfig = ldconfigPath();
+    need(ctx, !ldconfig && 'needs ldconfig');
     const many: WriterEntry[] = Array.from({ length: 30_000 }, (_, i) => ({ name: `libmany${i}.so.${i % 7}`, path: `/usr/lib/x86_64-linux-gnu/d${i % 13}/libmany${i}.so.${i % 7}`, flags: i % 3 ? 0x0303 : 0x0003 }));
     const dir = mkdtempSync(join(tmpdir(), 'ldcache-chunks-'));
     try {
@@ -80,7 +81,7 @@ describe('JSON text from the core equals JSON.stringify of the entry objects', (
       const ours = formatLdconfigBytes(parseLdCache(bytes), file);
       expect(ours.length).toBeGreaterThan(2 << 20);
       // ldconfig's own output (more than spawnSync's default 1 MiB buffer).
-      const theirs = execFileSync(LDCONFIG, ['-p', '-C', file], { maxBuffer: 1 << 26, env: { ...process.env, LC_ALL: 'C' } });
+      const theirs = execFileSync(ldconfig!, ['-p', '-C', file], { maxBuffer: 1 << 26, env: { ...process.env, LC_ALL: 'C' } });
       expect(theirs.length).toBe(ours.length);
       expect(Buffer.compare(Buffer.from(ours), theirs)).toBe(0);
     } finally {
