@@ -42,7 +42,7 @@ export function readError(err: unknown, file: string): LdCacheError {
 
 /**
  * The largest cache file read: far beyond any real one (a Debian system with every library
- * package installed has under 1 MiB; 1,000,000 entries with 100-byte paths are ~130 MiB), and
+ * package installed has under 1 MiB; 1,000,000 entries with 100-byte paths are ~140 MiB), and
  * small enough that reading it never exhausts memory. Larger files are refused, unread.
  */
 export const MAX_CACHE_BYTES = 256 << 20;
