@@ -3,7 +3,7 @@
 // hostile volumes directories (planted symlinks) that must never lead a write outside DIR.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -142,6 +142,24 @@ describe('createDriverVolume', () => {
     const third = await createDriverVolume({ discovery: discoveryOf(built), dir });
     expect([third.created, third.path, third.pruned]).toEqual([false, again.path, [basename(volume.path)]]);
     expect(existsSync(volume.path)).toBe(false);
+  });
+
+  it('deletes no generation while a plugin mount state cannot be read', async () => {
+    const dir = join(work, 'unreadable-state');
+    const first = await createDriverVolume({ discovery: discoveryOf(built), dir });
+    await writeFile(join(dir, '.plugin-broken.mounts.json'), '{"mounts":', { mode: 0o600 });
+    const bin = join(built.root, built.binaries[0]!.path);
+    const original = await stat(bin);
+    try {
+      await utimes(bin, original.atime, new Date(original.mtimeMs + 60_000));
+      const second = await createDriverVolume({ discovery: discoveryOf(built), dir });
+      expect([second.created, second.pruned]).toEqual([true, []]);
+      expect((await verifyVolume(first.path, built.version)).complete).toBe(true); // kept: it may be mounted
+      await rm(join(dir, '.plugin-broken.mounts.json'));
+      expect((await createDriverVolume({ discovery: discoveryOf(built), dir })).pruned).toEqual([basename(first.path)]);
+    } finally {
+      await utimes(bin, original.atime, original.mtime);
+    }
   });
 
   it('copies with the same mode and bytes when asked, sharing no inode', async () => {

@@ -84,7 +84,12 @@ export async function currentGeneration(
 export async function pruneGenerations(realDir: string, base: string, version: string, keep: string | null): Promise<string[]> {
   const doomed: string[] = [];
   const removed = await withVolumesLock(realDir, async () => {
-    const mounted = await mountedGenerations(realDir);
+    let mounted: Map<string, number>;
+    try {
+      mounted = await mountedGenerations(realDir);
+    } catch {
+      return []; // a mount state that cannot be read: delete nothing (a later run prunes)
+    }
     const names: string[] = [];
     for (const generation of await generationsOf(base, version)) {
       if (generation.name === keep || (mounted.get(generation.name) ?? 0) > 0) continue;
