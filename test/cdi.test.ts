@@ -2,7 +2,7 @@
 // ldconfig cache, mknod device nodes), every spec checked by the strict validator.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -298,6 +298,44 @@ describe('nvidia-volume cdi', () => {
     const result = spawnSync('sh', ['-c', 'umask 077; exec "$@"', 'sh', process.execPath, cli, 'cdi', ...args], { encoding: 'utf8' });
     return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
+
+  /** The mounts of the printed spec whose host path is `hostPath` or under it. */
+  const mountsUnder = (spec: CdiSpec, hostPath: string) => allMounts(spec).filter((m) => m.hostPath === hostPath || m.hostPath.startsWith(`${hostPath}/`));
+
+  it('never mounts a planted /tmp/nvidia-mps: a symlink to /etc, or a directory of another user in the world-writable /tmp', async (ctx) => {
+    // Any local user can make /tmp/nvidia-mps. The MPS pipe directory is mounted read-write, so a
+    // link there to /etc gave every GPU container the host's /etc, writable, at /etc.
+    const tmp = join(built.root, 'tmp');
+    const mps = join(tmp, 'nvidia-mps');
+    await chmod(tmp, 0o1777);
+    await rm(mps, { recursive: true, force: true });
+    await symlink('/etc', mps);
+    try {
+      const planted = cdi('--root', built.root);
+      expect(planted.code, planted.stderr).toBe(0);
+      const spec = JSON.parse(planted.stdout) as CdiSpec;
+      expect(mountsUnder(spec, join(built.root, 'etc'))).toEqual([]);
+      expect(allMounts(spec).filter((m) => m.containerPath === '/etc' || m.containerPath === '/tmp/nvidia-mps')).toEqual([]);
+      expect(planted.stderr).toContain('/tmp/nvidia-mps: a symbolic link; not passed to containers');
+
+      await rm(mps);
+      await mkdir(mps);
+      need(ctx, process.getuid?.() !== 0 && 'needs root to give /tmp/nvidia-mps to another user');
+      await chown(mps, 4242, 4242);
+      const foreign = cdi('--root', built.root);
+      expect(foreign.code, foreign.stderr).toBe(0);
+      expect(mountsUnder(JSON.parse(foreign.stdout) as CdiSpec, mps)).toEqual([]);
+      expect(foreign.stderr).toContain('/tmp/nvidia-mps: owned by uid 4242 in world-writable /tmp');
+
+      await chown(mps, 0, 0); // root's own MPS directory is passed, read-write without exec
+      const own = JSON.parse(cdi('--root', built.root).stdout) as CdiSpec;
+      expect(mountsUnder(own, mps)).toEqual([{ hostPath: mps, containerPath: '/tmp/nvidia-mps', options: ['nosuid', 'nodev', 'noexec', 'bind'] }]);
+    } finally {
+      await rm(mps, { recursive: true, force: true });
+      await mkdir(mps);
+      await chmod(tmp, 0o755);
+    }
+  });
 
   it('prints the JSON spec that generateCdiSpec builds', async () => {
     const result = cdi('--root', built.root);

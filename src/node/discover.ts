@@ -116,7 +116,7 @@ export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscove
   for (const gpu of gpus) if (gpu.devicePath !== null && !devices.some((d) => d.kind === 'gpu' && d.path === gpu.devicePath)) gpu.devicePath = null;
   const binaries = findBinaries(fs, warnings);
   const firmware = driverVersion ? readFirmware(fs, driverVersion) : [];
-  const ipc = findIpc(fs);
+  const ipc = findIpc(fs, warnings);
   for (const problem of fs.problems) if (!warnings.includes(problem)) warnings.push(problem);
   return {
     root: resolve(options.root ?? '/'),
