@@ -2,7 +2,7 @@
 // limit: each run must end quickly with exit 1 (or 2) and one clean line naming the file; a hang
 // is killed and fails the test. Directories under /proc/self/ are paths the kernel refuses with
 // ENOENT although the parent exists (Node's recursive mkdir spins forever on them).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
@@ -300,3 +300,37 @@ interface DiscoverDoc {
   rejected: { path: string; reason: string }[];
   warnings: string[];
 }
+
+describe('hostile cache files (library API: readLdCache and readLdCacheStream)', () => {
+  let scratch: string;
+  beforeAll(async () => {
+    scratch = await mkdtemp(join(tmpdir(), 'hostile-api-'));
+    mkdirSync(join(scratch, 'root/etc'), { recursive: true });
+  });
+  afterAll(async () => {
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('a FIFO inside a root is refused unopened by both readers (READ_FAILED naming it)', async () => {
+    const { readLdCache, readLdCacheStream } = await import('../src/node/read-cache.js');
+    const root = join(scratch, 'root');
+    execFileSync('mkfifo', [join(root, 'etc/ld.so.cache')]);
+    const expected = { code: 'READ_FAILED', file: `${root}/etc/ld.so.cache`, message: '/etc/ld.so.cache is not a regular file' };
+    expect(() => readLdCache({ root })).toThrow(expect.objectContaining(expected));
+    await expect(readLdCacheStream({ root })).rejects.toThrow(expect.objectContaining(expected));
+    rmSync(join(root, 'etc/ld.so.cache'));
+  });
+
+  it('a 3 GiB file with a cache magic: TOO_LARGE from both readers; 3 GiB of zeros: BAD_MAGIC at byte 0', async () => {
+    const { readLdCache, readLdCacheStream, MAX_CACHE_BYTES } = await import('../src/node/read-cache.js');
+    const magic = join(scratch, 'magic.cache');
+    sparseFile(magic, 3 * GiB, new TextEncoder().encode('glibc-ld.so.cache1.1'));
+    const tooLarge = { code: 'TOO_LARGE', file: magic, message: `${3 * GiB} bytes: larger than any ld.so.cache (the limit is ${MAX_CACHE_BYTES} bytes)` };
+    expect(() => readLdCache(magic)).toThrow(expect.objectContaining(tooLarge));
+    await expect(readLdCacheStream(magic)).rejects.toThrow(expect.objectContaining(tooLarge));
+    const zeros = join(scratch, 'zeros.cache');
+    sparseFile(zeros, 3 * GiB);
+    expect(() => readLdCache(zeros)).toThrow(expect.objectContaining({ code: 'BAD_MAGIC', offset: 0 }));
+    await expect(readLdCacheStream(zeros)).rejects.toThrow(expect.objectContaining({ code: 'BAD_MAGIC', offset: 0 }));
+  });
+});
