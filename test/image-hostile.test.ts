@@ -120,6 +120,29 @@ describe('hostile and damaged image archives', () => {
     expectOneLine(dump('--image', join(work, 'n.tar')), /layer 1 \(nope\/layer\.tar\) is not in the archive/);
   });
 
+  it('memory stays bounded: many large C library copies are refused, not held', () => {
+    // 13 x 32 MiB files named libc.so.6 (zeros: the gzip layer is small) would be kept whole.
+    const out = join(work, 'many-libc.tar.gz');
+    const script = `
+import tarfile, io, sys
+class Zeros(io.RawIOBase):
+    def __init__(self, n): self.n = n
+    def readable(self): return True
+    def readinto(self, b):
+        k = min(len(b), self.n); b[:k] = bytes(k); self.n -= k; return k
+with tarfile.open(sys.argv[1], 'w:gz', compresslevel=1) as t:
+    for i in range(13):
+        info = tarfile.TarInfo(f'usr/lib/d{i}/libc.so.6'); info.size = 32 << 20
+        t.addfile(info, io.BufferedReader(Zeros(info.size)))
+`;
+    expect(spawnSync('python3', ['-c', script, out]).status).toBe(0);
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, '--image', image('many-libc', [out])], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/layer 1 .*: the image's linker files .* exceed 384 MiB$/);
+    expect(Number(lines[lines.length - 1])).toBeLessThan(600 * 1024); // peak RSS (KiB) well below what 13 x 32 MiB would take on top of Node
+  });
+
   it('a damaged cache inside the image names the image, the file and the byte offset', () => {
     const layer = layerTar(stage(work, { 'etc/ld.so.cache': { file: Buffer.from(cache, 'latin1').subarray(0, 100) } }), join(work, 'short.tar'));
     expectOneLine(dump('--image', image('short', [layer])), /short\.tar:\/etc\/ld\.so\.cache: .*\(at byte \d+\)$/m);

@@ -362,7 +362,10 @@ export async function applyLayer(tree: ImageTree, bytes: AsyncIterable<Uint8Arra
           const node: FileNode = { kind: 'file', layer: tree.layer, size: h.size, mode: h.mode, content: null, partial: false };
           tree.add(parts, node);
           const want = wantedBytes(parts.join('/'), h.size);
-          if (want > 0) pending = node;
+          if (want > 0) {
+            tree.reserve(want);
+            pending = node;
+          }
           return want;
         }
         default:

@@ -35,7 +35,9 @@ export class ImageTreeError extends Error {
 
 export const MAX_LINK_HOPS = 40;
 /** Bound on names kept (all layers together): far above any real image, below what exhausts memory. */
-export const MAX_TREE_NODES = 4_000_000;
+export const MAX_TREE_NODES = 2_000_000;
+/** Bound on the content kept from all layers together (caches, configs, C libraries, ELF heads). */
+export const MAX_KEPT_BYTES = 384 << 20;
 
 const CACHE_MAX = 256 << 20;
 const CONFIG_MAX = 1 << 20;
@@ -90,6 +92,14 @@ export class ImageTree {
 
   beginLayer(): void {
     this.layer++;
+  }
+
+  private kept = 0;
+
+  /** Accounts for `bytes` of kept content; throws past MAX_KEPT_BYTES (a hostile image full of large libc copies). */
+  reserve(bytes: number): void {
+    this.kept += bytes;
+    if (this.kept > MAX_KEPT_BYTES) throw new ImageTreeError(`the image's linker files (caches, C libraries, ELF headers) exceed ${MAX_KEPT_BYTES >> 20} MiB`);
   }
 
   private count(): void {
