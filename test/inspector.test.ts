@@ -8,12 +8,14 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseLdCache } from '../src/core/parse.js';
+import { classifyNvidiaCache } from '../src/core/nvidia.js';
 import { LdCacheError } from '../src/core/errors.js';
 import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
 import { chromiumSkipReason, chooseFiles as choose, launchChromium, openWatchedPage, renderedRows, type Browser, type Page, type PageWatch } from './helpers/chromium.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { buildSharedObject, canBuild, ldconfigPath, makeTempDir, writeCacheWithLdconfig, type LdconfigFormat } from './helpers/so-builder.js';
 import { describeNeeding, need } from './helpers/requirements.js';
+import { buildTwoDriverRoot, DRIVER, LEFTOVER, LEFTOVER_DIR } from './helpers/two-drivers.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pagePath = join(repo, 'dist', 'inspector.html');
@@ -497,6 +499,30 @@ describeNeeding('browser inspector', skipReason, () => {
     expect(cuda.map((e) => e.status)).toEqual(['driver', 'stray']);
     expect(cuda[1]!.path.startsWith(old)).toBe(true);
   });
+
+  for (const order of ['leftover-first', 'driver-first'] as const) {
+    it(`shows the core's driver version and strays, whichever driver's entries come first (${order})`, async () => {
+      const file = buildTwoDriverRoot(join(temp.dir, `two-drivers-${order}`), order);
+      await open();
+      await choose(page, file);
+      await page.click('#tab-nvidia');
+      const status = new Map(
+        await page.$$eval('[data-testid="nvidia-view"] li[data-nvidia]', (items) => items.map((li) => [Number(li.getAttribute('data-index')), li.getAttribute('data-nvidia')] as const)),
+      );
+      // Every driver library as ldconfig -p lists it: 535's are the driver's, the leftover 470's strays.
+      const listed = ldconfigP(file).entries;
+      expect(listed.filter((e) => e.name.startsWith('libcuda.so.1')).map((e) => e.path.startsWith(`${LEFTOVER_DIR}/`))).toEqual(order === 'leftover-first' ? [true, false] : [false, true]);
+      expect(status.size).toBe(6);
+      listed.forEach((entry, index) => expect(status.get(index), entry.path).toBe(entry.path.startsWith(`${LEFTOVER_DIR}/`) ? 'stray' : 'driver'));
+      expect(await page.getAttribute('[data-testid="nvidia-versions"] .version-badge.driver', 'data-version')).toBe(DRIVER);
+      expect(await page.getAttribute('[data-testid="nvidia-versions"] .version-badge.stray', 'data-version')).toBe(LEFTOVER);
+      // Exactly the core's answer for the same file.
+      const core = classifyNvidiaCache(parseLdCache(readFileSync(file)));
+      expect(core.driverVersion).toBe(DRIVER);
+      expect(new Map(core.entries.map((e) => [e.index, e.status]))).toEqual(status);
+      await page.click('#tab-entries');
+    });
+  }
 
   it('works from a static http server and takes a dropped file', async () => {
     const server: Server = createServer((request, response) => {

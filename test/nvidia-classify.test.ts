@@ -46,8 +46,13 @@ describe('a real ldconfig cache of a 535 root with 470 strays', () => {
         expect(entry.status).toBe('driver');
         expect(entry.version).toBe(built.version);
       } else {
-        expect(entry.status, path).toBe('unversioned');
-        expect(entry.version).toBeNull();
+        // Nothing in its own name or path: the versioned files of its directory (as ldconfig -p
+        // lists them) decide, else the loader's order among entries of the same name.
+        const dir = path.slice(0, path.lastIndexOf('/') + 1);
+        const neighbours = lines.map((l) => l.slice(l.indexOf(' => ') + 4)).filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes('/'));
+        if (neighbours.some((p) => p.includes(built.version))) expect([entry.status, entry.evidence, entry.version], path).toEqual(['driver', 'directory', built.version]);
+        else if (neighbours.some((p) => p.includes(STRAYS))) expect([entry.status, entry.evidence], path).toEqual(['stray', 'directory']);
+        else expect(['loader', 'shadowed', 'none'], path).toContain(entry.evidence);
       }
     }
     // Loaders and other vendors' libraries are not the driver's.
@@ -60,7 +65,7 @@ describe('entries in other layouts', () => {
   const entry = (index: number, name: string, path: string, bits: 32 | 64 = 64): LdCacheEntry =>
     ({ index, name, path, bits, arch: bits === 64 ? 'x86-64' : 'i386' }) as LdCacheEntry;
 
-  it('reads driver branches from directory names (Ubuntu nvidia-NNN, Fedora), newest wins a tie', () => {
+  it('reads driver branches from directory names (Ubuntu nvidia-NNN, Fedora), the newest version is the driver', () => {
     const entries = [
       entry(0, 'libnvidia-ml.so.1', '/usr/lib/nvidia-390/libnvidia-ml.so.1'),
       entry(1, 'libcuda.so.1', '/usr/lib/x86_64-linux-gnu/libcuda.so.1'),
@@ -75,10 +80,11 @@ describe('entries in other layouts', () => {
     expect(result.driverVersion).toBe('418.226.00');
     const byIndex = new Map(result.entries.map((e) => [e.index, e]));
     expect(byIndex.get(0)).toMatchObject({ status: 'stray', version: '390.157', category: 'utility' });
-    expect(byIndex.get(1)).toMatchObject({ status: 'unversioned', version: null, category: 'compute' });
+    // No version in its own path, but beside the 418 files: the directory decides.
+    expect(byIndex.get(1)).toMatchObject({ status: 'driver', version: '418.226.00', category: 'compute', evidence: 'directory' });
     expect(byIndex.get(2)).toMatchObject({ status: 'stray', version: '390.157', category: 'graphics' });
     expect(byIndex.get(3)).toMatchObject({ status: 'driver', version: '418.226.00' });
-    expect(byIndex.get(4)).toMatchObject({ status: 'unversioned', version: null });
+    expect(byIndex.get(4)).toMatchObject({ status: 'driver', version: '418.226.00', evidence: 'directory' });
     expect(byIndex.get(5)).toMatchObject({ status: 'driver', version: '418.226.00', bits: 32 });
     expect(byIndex.has(6)).toBe(false);
   });

@@ -1,10 +1,21 @@
 // Which cache entries are NVIDIA driver libraries, from the cache alone (no file access), so the
-// browser inspector can show them: category, ABI, the driver version visible in the name or
-// path, and whether an entry looks like a stray of another driver version. Browser-safe.
+// library API and the browser inspector give the same answer: category, ABI, the driver version
+// visible in the name or path, the driver's version (the one rule of driver-version.ts), and
+// whether each entry is the driver's or a stray of another version, with what that rests on.
+// Browser-safe.
+import { driverVersionOf } from './driver-version.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 import { compareVersions, libraryCategory, libraryStem, versionInName, GLVND_STEMS, type LibraryCategory } from './nvidia-libraries.js';
 
 export type NvidiaEntryStatus = 'driver' | 'stray' | 'unversioned';
+
+/**
+ * What an entry's status rests on: its own name or path (`entry`), the versioned driver files
+ * of its directory (`directory`), being the first of several entries with its name and ABI, the
+ * one the loader uses (`loader`), or a later one the loader never uses (`shadowed`); `none`:
+ * nothing tells.
+ */
+export type NvidiaEvidence = 'entry' | 'directory' | 'loader' | 'shadowed' | 'none';
 
 export interface NvidiaCacheEntry {
   /** Index of the entry in `cache.entries`. */
@@ -12,16 +23,17 @@ export interface NvidiaCacheEntry {
   category: LibraryCategory;
   bits: 32 | 64 | null;
   arch: string;
-  /** The driver version the name or path shows, or null when neither does. */
+  /** The driver version the name or path shows (or its directory's), or null when nothing does. */
   version: string | null;
-  /** `driver`: of the dominant version; `stray`: of another one; `unversioned`: cannot tell. */
+  /** `driver`: of the driver's version; `stray`: of another one; `unversioned`: cannot tell. */
   status: NvidiaEntryStatus;
+  evidence: NvidiaEvidence;
 }
 
 export interface NvidiaCacheClassification {
   /** Every driver version seen, newest first. */
   versions: string[];
-  /** The driver's version: the newest one not only seen behind other entries of the same names; null when none shows. */
+  /** The driver's version by the one rule (driverVersionOf): libcuda's, else libnvidia-ml's, else the newest seen; null when none shows. */
   driverVersion: string | null;
   entries: NvidiaCacheEntry[];
 }
@@ -47,29 +59,16 @@ function entryVersion(entry: LdCacheEntry): string | null {
   return versionInName(entry.name) ?? versionInName(base) ?? versionInDirectories(entry.path);
 }
 
-/** Whether every entry showing `version` comes after an earlier entry of its name and ABI. */
-function isShadowedOnly(version: string, found: readonly { entry: LdCacheEntry; version: string | null }[], shadowed: ReadonlySet<string>): boolean {
-  if (!shadowed.has(version)) return false;
-  const first = new Set<string>();
-  for (const { entry, version: v } of found) {
-    const key = `${entry.arch}\0${entry.name}`;
-    if (!first.has(key) && v === version) return false;
-    first.add(key);
-  }
-  return true;
-}
-
 /**
- * Classifies the NVIDIA driver entries of a cache. The driver version is the newest one seen
- * that is not only behind another installation's entries of the same names (Debian's leftover
- * `nvidia/tesla-470` after `nvidia/current`); the others' entries are strays.
+ * Classifies the NVIDIA driver entries of a cache. The driver version follows driverVersionOf
+ * (never the order of the entries). An entry is the driver's or a stray by the version its name
+ * or path shows (a directory naming only a branch, `nvidia-470/`, counts by its major); an entry
+ * that shows none takes its directory's when the directory holds versioned driver files, and
+ * otherwise, where several entries share its name and ABI, the first (the one the loader uses) is
+ * the driver's and the later ones are shadowed strays.
  */
 export function classifyNvidiaCache(cache: Pick<LdCache, 'entries'>): NvidiaCacheClassification {
   const found: { entry: LdCacheEntry; category: LibraryCategory; version: string | null; major: string | null }[] = [];
-  const seen = new Set<string>();
-  // Versions (or `major.` prefixes) only seen behind an earlier entry of the same name and ABI:
-  // the dynamic linker takes the first, so these are another installation's leftovers.
-  const shadowed = new Set<string>();
   for (const entry of cache.entries) {
     const category = libraryCategory(entry.name);
     const stem = libraryStem(entry.name);
@@ -79,33 +78,54 @@ export function classifyNvidiaCache(cache: Pick<LdCache, 'entries'>): NvidiaCach
     if (category === 'graphics' && /^lib(GL|EGL|GLESv1_CM|GLESv2)$/.test(stem) && version === null) continue;
     const major = version === null ? majorInDirectories(entry.path) : null;
     found.push({ entry, category, version, major });
-    const key = `${entry.arch}\0${entry.name}`;
-    if (seen.has(key)) {
-      if (version !== null) shadowed.add(version);
-      else if (major !== null) shadowed.add(`${major}.`);
-    }
-    seen.add(key);
   }
-  // A version also seen first somewhere is not shadowed.
-  for (const { version } of found) if (version !== null && !isShadowedOnly(version, found, shadowed)) shadowed.delete(version);
 
   const versions = [...new Set(found.map((f) => f.version).filter((v): v is string => v !== null))].sort((a, b) => compareVersions(b, a));
-  // The newest version that is not only a leftover behind another installation's entries.
-  const driverVersion = versions.find((v) => !shadowed.has(v) && !shadowed.has(`${v.split('.')[0]}.`)) ?? versions[0] ?? null;
+  const driverVersion = driverVersionOf(found.map((f) => ({ name: f.entry.name, version: f.version, primary: f.entry.bits === 64 })))?.version ?? null;
   const dominantMajor = driverVersion?.split('.')[0] ?? null;
 
-  const entries = found.map(({ entry, category, version, major }): NvidiaCacheEntry => {
-    let status: NvidiaEntryStatus = 'unversioned';
-    let shown = version;
-    if (version !== null) status = version === driverVersion ? 'driver' : 'stray';
-    else if (major !== null && dominantMajor !== null) {
+  // 1. What each entry's own name or path shows.
+  const own = found.map(({ entry, category, version, major }): NvidiaCacheEntry => {
+    const base = { index: entry.index, category, bits: entry.bits, arch: entry.arch };
+    if (version !== null) return { ...base, version, status: version === driverVersion ? 'driver' : 'stray', evidence: 'entry' };
+    if (major !== null && dominantMajor !== null) {
       // Only a branch is visible: it is the driver's when it matches, else a stray of that branch.
       const same = versions.filter((v) => v.split('.')[0] === major);
-      shown = same.length === 1 ? same[0]! : null;
-      status = major === dominantMajor ? 'driver' : 'stray';
-      if (status === 'driver') shown = driverVersion;
+      const status = major === dominantMajor ? 'driver' : 'stray';
+      return { ...base, version: status === 'driver' ? driverVersion : same.length === 1 ? same[0]! : null, status, evidence: 'entry' };
     }
-    return { index: entry.index, category, bits: entry.bits, arch: entry.arch, version: shown, status };
+    return { ...base, version: null, status: 'unversioned', evidence: 'none' };
+  });
+  // 2. An entry that shows nothing takes its directory's: beside the driver's versioned files it
+  //    is the driver's, beside only another version's files a stray.
+  const directoryOf = (i: number): string => found[i]!.entry.path.slice(0, found[i]!.entry.path.lastIndexOf('/') + 1);
+  const seenIn = new Map<string, Set<NvidiaEntryStatus>>();
+  own.forEach((row, i) => {
+    if (row.status === 'unversioned') return;
+    const dir = directoryOf(i);
+    seenIn.set(dir, (seenIn.get(dir) ?? new Set()).add(row.status));
+  });
+  const byDirectory = own.map((row, i): NvidiaCacheEntry => {
+    if (row.status !== 'unversioned') return row;
+    const statuses = seenIn.get(directoryOf(i));
+    if (statuses?.has('driver')) return { ...row, status: 'driver', version: driverVersion, evidence: 'directory' };
+    if (statuses?.has('stray')) return { ...row, status: 'stray', evidence: 'directory' };
+    return row;
+  });
+  // 3. Still unknown: of several entries with one name and ABI (file order is the loader's
+  //    search order), the first is the one in effect, the later ones are never used.
+  const firstOfName = new Map<string, number>();
+  const groupSize = new Map<string, number>();
+  const keyOf = (e: LdCacheEntry): string => `${e.name}\u0000${e.flags}\u0000${e.hwcap}`;
+  for (const { entry } of found) {
+    const key = keyOf(entry);
+    if (!firstOfName.has(key)) firstOfName.set(key, entry.index);
+    groupSize.set(key, (groupSize.get(key) ?? 0) + 1);
+  }
+  const entries = byDirectory.map((row, i): NvidiaCacheEntry => {
+    const key = keyOf(found[i]!.entry);
+    if (row.status !== 'unversioned' || groupSize.get(key)! < 2) return row;
+    return firstOfName.get(key) === row.index ? { ...row, status: 'driver', evidence: 'loader' } : { ...row, status: 'stray', evidence: 'shadowed' };
   });
   return { versions, driverVersion, entries };
 }

@@ -2,7 +2,8 @@
 // a mounted host filesystem, /run/nvidia/driver, an unpacked image). Every path is resolved
 // inside the root as chroot would; every path returned is the path inside the root.
 import { resolve } from 'node:path';
-import { compareVersions, versionInName } from '../core/nvidia-libraries.js';
+import { driverVersionOf } from '../core/driver-version.js';
+import { versionInName } from '../core/nvidia-libraries.js';
 import { collectCandidates } from './discover-candidates.js';
 import { besideCandidates, examine, pairFromExamined, select, type Examined, type Selection } from './discover-libraries.js';
 import type { DriverDiscovery, VersionSource } from './discovery-types.js';
@@ -21,39 +22,15 @@ export interface DiscoverOptions {
   root?: string;
 }
 
-const VERSION_LIBRARIES = [/^libcuda\.so/, /^libnvidia-ml\.so/];
-
 /**
- * The driver version the libraries show: the version of the 64-bit libcuda (else libnvidia-ml)
- * files; when they disagree, the kernel module's if it is among them, else the newest. Not the
- * first in cache order: an upgrade leaves the older driver's files behind, and a leftover conf
- * can list their directory first (nvidia-docker #584). Else the most common version among all
- * driver files.
+ * The driver version the root's library files show, by the one rule of src/core/driver-version.ts
+ * (libcuda's, else libnvidia-ml's, else the newest; never the first in cache order), read from
+ * the real file names; among several, the kernel module's version when it is one of them.
  */
 function libraryVersion(examined: readonly Examined[], bits64: string | null, kernel: string | null): { version: string; file: string } | null {
-  for (const pattern of VERSION_LIBRARIES) {
-    for (const wide of [true, false]) {
-      const found = new Map<string, string>();
-      for (const e of examined) {
-        if (!pattern.test(e.candidate.name) || (wide && bits64 !== null && e.info.arch !== bits64)) continue;
-        const version = versionInName(e.name);
-        if (version && !found.has(version)) found.set(version, e.path);
-      }
-      if (found.size === 0) continue;
-      const version = kernel !== null && found.has(kernel) ? kernel : [...found.keys()].reduce((a, b) => (compareVersions(b, a) > 0 ? b : a));
-      return { version, file: found.get(version)! };
-    }
-  }
-  const counts = new Map<string, { n: number; file: string }>();
-  for (const e of examined) {
-    const version = versionInName(e.name);
-    if (version) counts.set(version, { n: (counts.get(version)?.n ?? 0) + 1, file: e.path });
-  }
-  let best: [string, { n: number; file: string }] | null = null;
-  for (const entry of counts) {
-    if (!best || entry[1].n > best[1].n || (entry[1].n === best[1].n && compareVersions(entry[0], best[0]) > 0)) best = entry;
-  }
-  return best ? { version: best[0], file: best[1].file } : null;
+  const witnesses = examined.map((e) => ({ name: e.candidate.name, version: versionInName(e.name), primary: bits64 === null || e.info.arch === bits64, path: e.path }));
+  const found = driverVersionOf(witnesses, kernel);
+  return found ? { version: found.version, file: found.witness.path } : null;
 }
 
 /** The 64-bit libcuda.so.1 that the root's own dynamic linker uses: the first in cache order. */
