@@ -371,6 +371,39 @@ describeNeeding('nvidia-volume plugin (built CLI, real discovery)', !existsSync(
     }
   });
 
+  it('--copy: a Mount serves copies, so a container mounting the volume without :ro cannot write the host driver files', async () => {
+    // Docker mounts a named volume read-write unless :ro is asked for; a hard-linked volume hands
+    // such a container the host's own driver inodes. With --copy no placed file is a root inode.
+    const socket = join(work, 'copy.sock');
+    const child = spawn(
+      process.execPath,
+      [join(repo, 'bin/nvidia-volume.js'), 'plugin', '--copy', '--name', `copy-${process.pid}`, '--socket', socket, '--root', built.root, '--dir', join(work, 'copy-volumes')],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const exited = new Promise<unknown>((r) => child.once('exit', r));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!log.includes('listening on')) {
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${log}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const mounted = await call(socket, '/VolumeDriver.Mount', { Name: name(), ID: 'c'.repeat(64) });
+      const mountpoint = (mounted.body as { Mountpoint: string }).Mountpoint;
+      expect(typeof mountpoint).toBe('string');
+      for (const lib of built.libraries) {
+        const placed = join(mountpoint, lib.bits === 64 ? 'lib64' : 'lib', lib.name);
+        const [a, b] = await Promise.all([lstat(placed), lstat(join(built.root, lib.path))]);
+        expect([lib.name, a.ino === b.ino && a.dev === b.dev]).toEqual([lib.name, false]);
+        expect(await readFile(placed)).toEqual(await readFile(join(built.root, lib.path)));
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
   it('keeps answering Mount on the plugin socket while 2000 idle connections flood the REST port', async () => {
     const socket = join(work, 'flood.sock');
     // A low descriptor limit (soft and hard, so Node cannot raise it) makes starvation certain if the REST listener took them.

@@ -11,7 +11,7 @@ import { PLUGIN_NAME_PATTERN } from '../../node/plugin-state.js';
 import { startRestApi } from '../../node/rest-api.js';
 import { DEFAULT_VOLUMES_DIR } from '../../node/volume.js';
 
-const help = `Usage: nvidia-volume plugin [--name NAME] [--socket PATH] [--root DIR] [--dir DIR] [--rest HOST:PORT]
+const help = `Usage: nvidia-volume plugin [--name NAME] [--socket PATH] [--root DIR] [--dir DIR] [--rest HOST:PORT] [--copy]
 
 Serves the driver volume nvidia_driver_<version> to Docker (legacy volume plugin protocol).
 Use it with 'docker run --volume-driver=NAME -v nvidia_driver_<version>:/usr/local/nvidia:ro'.
@@ -22,6 +22,8 @@ Options:
   --root DIR         driver root (default /)
   --dir DIR          volumes directory (default ${DEFAULT_VOLUMES_DIR})
   --rest HOST:PORT   also serve nvidia-docker v1's REST API there (e.g. 127.0.0.1:3476)
+  --copy             build volumes from copies, never hard links (a container that mounts the
+                     volume without :ro then cannot write the host's driver files)
   --verbose          log every request on stderr
 `;
 
@@ -34,6 +36,7 @@ export async function run(args: string[]): Promise<number> {
       root: { type: 'string' },
       dir: { type: 'string' },
       rest: { type: 'string' },
+      copy: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -47,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
   const root = values.root ?? '/';
   const log = (line: string): void => void process.stderr.write(`nvidia-volume plugin: ${line}\n`);
 
-  const plugin = await DriverVolumePlugin.open({ name, root, dir: values.dir, discover: () => discoverDriver({ root }) });
+  const plugin = await DriverVolumePlugin.open({ name, root, dir: values.dir, discover: () => discoverDriver({ root }), strategy: values.copy ? 'copy' : 'auto' });
   for (const note of plugin.startupNotes()) log(note);
   const server = await startPluginServer({ socket: values.socket ?? join(DEFAULT_PLUGIN_DIR, `${name}.sock`), plugin, log: values.verbose ? log : undefined });
   let rest: Awaited<ReturnType<typeof startRestApi>> | null = null;
