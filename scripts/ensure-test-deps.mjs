@@ -31,6 +31,9 @@ const needs = [
   // Image tests: a zstd layer (hostile archives), Debian 11's libc6 and musl unpacked by dpkg-deb.
   ['zstd', 'zstd'],
   ['dpkg-deb', 'dpkg'],
+  // Podman 5: a Debian 13 chroot (scripts/fixtures/podman5.sh).
+  ['debootstrap', 'debootstrap'],
+  ['chroot', 'coreutils'],
 ];
 
 const has = (cmd) => spawnSync('sh', ['-c', cmd.includes(' ') ? cmd : `command -v ${cmd}`], { stdio: 'ignore' }).status === 0
@@ -74,4 +77,12 @@ if (canApt) {
   const script = new URL('./fixtures/docker26.sh', import.meta.url).pathname;
   const got = spawnSync('sh', [script], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (got.status !== 0) unavailable('Docker 26 could not be fetched (scripts/fixtures/docker26.sh); test/cdi-docker26.test.ts will say why');
+}
+
+// Podman 5 (CDI) in a Debian 13 minbase chroot made by debootstrap, kept per machine (about
+// 190 MB on disk, built once). Locally a failure is reported again, as a skip, by the test.
+if (canApt) {
+  const script = new URL('./fixtures/podman5.sh', import.meta.url).pathname;
+  const got = spawnSync('sh', [script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (got.status !== 0) unavailable('the Podman 5 chroot could not be built (scripts/fixtures/podman5.sh); test/cdi-podman5.test.ts will say why');
 }

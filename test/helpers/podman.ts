@@ -34,11 +34,14 @@ export async function addGlibc(rootfs: string): Promise<boolean> {
   return true;
 }
 
-/** Why the Podman tests cannot run here, or undefined when they can. */
-export function podmanSkipReason(): string | undefined {
+/**
+ * Why the Podman tests cannot run here, or undefined when they can. With `hostEngine` false only
+ * the harness's own tools are needed (podman and runc come from a chroot).
+ */
+export function podmanSkipReason(hostEngine = true): string | undefined {
   if (process.platform !== 'linux') return 'Podman CDI checks need Linux';
   if (process.getuid?.() !== 0) return 'Podman CDI checks need root (private mount namespace, mknod, rootful podman)';
-  for (const cmd of ['podman', 'runc', 'busybox', 'unshare', 'mount']) {
+  for (const cmd of [...(hostEngine ? ['podman', 'runc'] : []), 'busybox', 'unshare', 'mount', ...(hostEngine ? [] : ['chroot'])]) {
     if (!which(cmd)) return `Podman CDI checks need '${cmd}' (node scripts/ensure-test-deps.mjs installs it)`;
   }
   const probe = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs probe /mnt'], { encoding: 'utf8' });
@@ -63,18 +66,32 @@ export interface PodmanRunOptions {
   extraArgs?: string[];
 }
 
+export interface PodmanHarnessOptions {
+  /**
+   * Run the podman of this root directory (a Debian chroot, scripts/fixtures/podman5.sh) instead
+   * of the host's: in the private namespace the chroot gets /proc, /sys, /dev, a tmpfs /run, the
+   * host's temp directory at the same path (the harness and driver roots live there) and the spec
+   * directory at its /etc/cdi; its own runc and netavark-era configuration.
+   */
+  chroot?: string;
+}
+
 export interface PodmanHarness {
   /** Put spec files here: it is /run/cdi (= /var/run/cdi) for Podman. */
   specDir: string;
   /** The container's root filesystem (busybox); files added here show in the next run. */
   rootfs: string;
   run(options: PodmanRunOptions): Promise<PodmanResult>;
+  /** Any podman command (arguments after `podman`), with the same configuration and namespace. */
+  podman(args: string[]): Promise<PodmanResult>;
   cleanup(): Promise<void>;
 }
 
 /** Sets up the private configuration, runc wrapper and busybox rootfs. */
-export async function createPodmanHarness(): Promise<PodmanHarness> {
-  const work = await mkdtemp(join(tmpdir(), 'cdi-podman-'));
+export async function createPodmanHarness(options: PodmanHarnessOptions = {}): Promise<PodmanHarness> {
+  const { chroot } = options;
+  const tmp = realpathSync(tmpdir());
+  const work = await mkdtemp(join(tmp, 'cdi-podman-'));
   const store = join(work, 'store');
   const specDir = join(work, 'spec');
   const rootfs = join(work, 'rootfs');
@@ -85,7 +102,7 @@ export async function createPodmanHarness(): Promise<PodmanHarness> {
   for (const applet of APPLETS) await symlink('busybox', join(rootfs, 'bin', applet));
 
   const runc = join(work, 'runc');
-  await writeFile(runc, `#!/bin/sh\nexec ${which('runc')} --root ${store}/runc "$@"\n`, { mode: 0o755 });
+  await writeFile(runc, `#!/bin/sh\nexec ${chroot ? '/usr/sbin/runc' : which('runc')} --root ${store}/runc "$@"\n`, { mode: 0o755 });
   const containersConf = join(work, 'containers.conf');
   await writeFile(
     containersConf,
@@ -104,7 +121,8 @@ export async function createPodmanHarness(): Promise<PodmanHarness> {
       '[engine.runtimes]',
       `runc = ["${runc}"]`,
       '[network]',
-      'network_backend = "cni"',
+      // Podman 5 has no CNI; with --network none it never calls netavark either.
+      `network_backend = "${chroot ? 'netavark' : 'cni'}"`,
       `network_config_dir = "${store}/networks"`,
       '',
     ].join('\n'),
@@ -118,32 +136,52 @@ export async function createPodmanHarness(): Promise<PodmanHarness> {
     'spec=$1; empty=$2; shift 2; ' +
     'mount -t tmpfs -o mode=755 cdi-run /run && mkdir /run/cdi && mount --bind "$spec" /run/cdi && ' +
     '{ [ ! -d /etc/cdi ] || mount --bind "$empty" /etc/cdi; } && exec podman "$@"';
+  // The chroot's own /etc/cdi holds the spec; its /run (= /var/run) is empty. The root is bound on
+  // itself first: runc makes the container's / a slave mount, which fails (EINVAL) on a chroot
+  // whose / is no mount point.
+  const chrootSetup =
+    'root=$1; spec=$2; tmp=$3; shift 3; ' +
+    'mount --bind "$root" "$root" && mount -t proc proc "$root/proc" && mount --rbind /sys "$root/sys" && mount --rbind /dev "$root/dev" && ' +
+    'mount -t tmpfs -o mode=755 cdi-run "$root/run" && mkdir -p "$root$tmp" && mount --rbind "$tmp" "$root$tmp" && ' +
+    'mount --bind "$spec" "$root/etc/cdi" && exec chroot "$root" podman "$@"';
+
+  const podman = (podmanArgs: string[]): Promise<PodmanResult> => {
+    const env = {
+      ...process.env,
+      ...(chroot ? { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } : {}),
+      CONTAINERS_CONF: containersConf,
+      CONTAINERS_STORAGE_CONF: storageConf,
+      // Podman 5 warns on every command where the host has cgroup v1 (this sandbox does).
+      PODMAN_IGNORE_CGROUPSV1_WARNING: '1',
+    };
+    const setupArgs = chroot ? [chrootSetup, 'cdi-podman5', chroot, specDir, tmp] : [setup, 'cdi-podman', specDir, emptyEtcCdi];
+    return new Promise((resolve) => {
+      execFile(
+        'unshare',
+        ['--mount', '--propagation', 'private', 'sh', '-c', ...setupArgs, ...podmanArgs],
+        { env, timeout: 120_000, maxBuffer: 16 << 20, encoding: 'utf8' },
+        (err, stdout, stderr) => {
+          const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+  };
 
   return {
     specDir,
     rootfs,
     run(options: PodmanRunOptions): Promise<PodmanResult> {
-      const podmanArgs = [
+      return podman([
         ...(options.debug ? ['--log-level=debug'] : []),
         'run', '--rm', '--network', 'none',
         ...options.devices.flatMap((d) => ['--device', d]),
         ...(options.extraArgs ?? []),
         '--rootfs', `${rootfs}:O`,
         'sh', '-c', options.script,
-      ];
-      const env = { ...process.env, CONTAINERS_CONF: containersConf, CONTAINERS_STORAGE_CONF: storageConf };
-      return new Promise((resolve) => {
-        execFile(
-          'unshare',
-          ['--mount', '--propagation', 'private', 'sh', '-c', setup, 'cdi-podman', specDir, emptyEtcCdi, ...podmanArgs],
-          { env, timeout: 120_000, maxBuffer: 16 << 20, encoding: 'utf8' },
-          (err, stdout, stderr) => {
-            const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-            resolve({ code, stdout, stderr });
-          },
-        );
-      });
+      ]);
     },
+    podman,
     cleanup: () => rm(work, { recursive: true, force: true }),
   };
 }
