@@ -42,6 +42,10 @@ const tasks = [
   ['ldcache-dump --json FILE (20,000 entries)', [node, bin, '--json', small]],
   ['ldcache-dump /etc/ld.so.cache', [node, bin, '/etc/ld.so.cache']],
   ['ldconfig -p -C /etc/ld.so.cache', [ldconfig, '-p', '-C', '/etc/ld.so.cache']],
+  // LDCACHE_BENCH_BEFORE=DIR: the same commands with another build's dist/ (before/after in one run).
+  ...(process.env.LDCACHE_BENCH_BEFORE
+    ? ['', '--json', '--ndjson'].map((mode) => [`before: ldcache-dump ${mode ? `${mode} ` : ''}FILE`, [node, join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'cli', 'ldcache-dump.cjs'), ...(mode ? [mode] : []), big]])
+    : []),
 ].filter(([, argv]) => argv[0] !== undefined && (argv[argv.length - 1] !== '/etc/ld.so.cache' || existsSync('/etc/ld.so.cache')));
 
 const samples = new Map(tasks.map(([name]) => [name, []]));

@@ -52,6 +52,8 @@ function plainEntries(b) {
 }
 
 let sink = 0;
+// LDCACHE_BENCH_BEFORE=DIR: the same loops with another build's dist/ (before/after in one run).
+const before = process.env.LDCACHE_BENCH_BEFORE ? await import(join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'core', 'parse.js')) : undefined;
 const tasks = {
   'iterator: for (const e of parseLdCache(b)), read name + path': () => {
     let sum = 0;
@@ -77,6 +79,26 @@ const tasks = {
     for (let i = 0; i < entries.length; i++) sum += entries[i].name.length + entries[i].path.length;
     return sum;
   },
+  ...(before
+    ? {
+        'before: iterator, read name + path': () => {
+          let sum = 0;
+          for (const e of before.parseLdCache(bytes)) sum += e.name.length + e.path.length;
+          return sum;
+        },
+        'before: iterator, read every field': () => {
+          let sum = 0;
+          for (const e of before.parseLdCache(bytes)) sum += e.name.length + e.path.length + (e.flags & 0xff) + e.arch.length + (e.bits ?? 0) + e.osVersion + (e.hwcap !== 0n ? 1 : 0);
+          return sum;
+        },
+        'before: .entries array, read name + path': () => {
+          let sum = 0;
+          const entries = before.parseLdCache(bytes).entries;
+          for (let i = 0; i < entries.length; i++) sum += entries[i].name.length + entries[i].path.length;
+          return sum;
+        },
+      }
+    : {}),
 };
 
 const only = process.env.LDCACHE_BENCH_TASK;
@@ -109,7 +131,7 @@ try {
 const base = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))'], { encoding: 'utf8' })).maxRssKiB;
 const rss = names.map((_, i) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LDCACHE_BENCH_TASK: String(i) }, encoding: 'utf8' })).maxRssKiB);
 
-const goals = [['names', 4], ['fields', 8], ['names', 10], ['names', undefined]];
+const goals = [['names', 4], ['fields', 8], ['names', 10], ['names', undefined], ['names', undefined], ['fields', undefined], ['names', undefined]];
 const rows = bench.tasks.map((t, i) => {
   const l = t.result.latency;
   const per = (ms) => (ms * 1e6) / ENTRIES;

@@ -1,0 +1,71 @@
+// JSON against the text on a 200,000-entry cache, in one process: `formatLdconfigChunks` (the
+// ldconfig -p text, consumed chunk by chunk) against `cacheJSONChunks` (the --json document,
+// consumed the same way) and `cacheToJSON` (an object per entry, kept). Every task parses the
+// file first. Peak memory: each task is also run once in a child process (peak RSS printed).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { parseLdCache } from '../dist/core/parse.js';
+import { formatLdconfigChunks } from '../dist/core/format-ldconfig.js';
+import { cacheJSONChunks, cacheToJSON } from '../dist/core/json.js';
+import { benchCache } from './gen-cache.mjs';
+
+const ENTRIES = Number(process.env.LDCACHE_BENCH_ENTRIES ?? 200_000);
+const file = await benchCache(ENTRIES);
+const bytes = readFileSync(file);
+const before = process.env.LDCACHE_BENCH_BEFORE ? await import(join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'core', 'json.js')) : undefined;
+const beforeParse = process.env.LDCACHE_BENCH_BEFORE ? await import(join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'core', 'parse.js')) : undefined;
+
+const tasks = {
+  'text: parse + formatLdconfigChunks (ldconfig -p bytes, chunk by chunk)': () => {
+    let n = 0;
+    for (const chunk of formatLdconfigChunks(parseLdCache(bytes), file)) n += chunk.length;
+    return n;
+  },
+  'JSON text: parse + cacheJSONChunks (the --json document, chunk by chunk)': () => {
+    let n = 0;
+    for (const chunk of cacheJSONChunks(parseLdCache(bytes), { file })) n += chunk.length;
+    return n;
+  },
+  'NDJSON text: parse + cacheJSONChunks({ ndjson: true })': () => {
+    let n = 0;
+    for (const chunk of cacheJSONChunks(parseLdCache(bytes), { ndjson: true })) n += chunk.length;
+    return n;
+  },
+  'objects: parse + cacheToJSON (one object per entry, all kept)': () => cacheToJSON(parseLdCache(bytes)).entries.length,
+  ...(before
+    ? { 'before: parse + cacheToJSON': () => before.cacheToJSON(beforeParse.parseLdCache(bytes)).entries.length }
+    : {}),
+};
+
+const only = process.env.LDCACHE_BENCH_TASK;
+if (only !== undefined) {
+  const n = Object.values(tasks)[Number(only)]();
+  process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS, n }));
+  process.exit(0);
+}
+
+console.log(`cache: ${file} (${ENTRIES} entries, ${(bytes.length / 1e6).toFixed(1)} MB)`);
+const names = Object.keys(tasks);
+const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), iterations: 8, warmupTime: 300 });
+let sink = 0;
+for (const name of names) bench.add(name, () => { sink += tasks[name](); });
+await bench.run();
+const base = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))'], { encoding: 'utf8' })).maxRssKiB;
+const rss = names.map((_, i) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LDCACHE_BENCH_TASK: String(i) }, encoding: 'utf8' })).maxRssKiB);
+const text = bench.tasks[0].result.latency.p50;
+console.table(bench.tasks.map((t, i) => {
+  const l = t.result.latency;
+  const ratio = l.p50 / text;
+  return {
+    task: t.name,
+    'ms median': l.p50.toFixed(1),
+    'spread (min-p75)': `${l.min.toFixed(0)}-${l.p75.toFixed(0)}`,
+    'x text': ratio.toFixed(2),
+    goal: i === 0 || t.name.startsWith('before') ? '-' : `<= 2x text: ${ratio <= 2 ? 'ok' : 'MISSED'}`,
+    'peak RSS MB (node alone)': `${(rss[i] / 1024).toFixed(0)} (${(base / 1024).toFixed(0)})`,
+  };
+}));
+if (sink === 0.5) console.log(sink);
