@@ -174,7 +174,10 @@ export function formatLines(texts: usize, list: usize, from: u32, to: u32, out: 
 export const FJ_TYPE: u32 = 0;
 export const FJ_REQUIRED: u32 = 512;
 export const FJ_ARCH: u32 = 1024;
-export const FJ_WORDS: u32 = 1536;
+// FJ_KEY + 2k: the k-th fixed piece of a line (JSON_KEYS in src/core/json.ts), copied 16 bytes at a time.
+export const FJ_KEY: u32 = 1536;
+export const FJ_KEYS: u32 = 12;
+export const FJ_WORDS: u32 = 1560;
 
 // formatJsonLines flags.
 export const JSON_DOCUMENT: u32 = 1;
@@ -184,16 +187,23 @@ export const JSON_DOCUMENT: u32 = 1;
   return copy(out, texts + <usize>load<u32>(at), load<u32>(at, 4));
 }
 
+/** value / 10 without a division (exact for every u32). */
+@inline function div10(value: u32): u32 {
+  return <u32>((<u64>value * 0xcccccccd) >> 35);
+}
+
 function unsigned(out: usize, value: u32): usize {
-  let digits = 1;
-  for (let v = value; v >= 10; v /= 10) digits++;
-  let at = out + <usize>digits;
+  if (value < 10) return byte(out, 0x30 + value);
+  let digits: usize = 2;
+  for (let limit: u64 = 100; <u64>value >= limit && digits < 10; limit *= 10) digits++;
+  let at = out + digits;
   do {
     at--;
-    store<u8>(at, 0x30 + value % 10);
-    value /= 10;
+    const q = div10(value);
+    store<u8>(at, <u8>(0x30 + value - q * 10));
+    value = q;
   } while (value != 0);
-  return out + <usize>digits;
+  return out + digits;
 }
 
 function signed(out: usize, value: i32): usize {
@@ -205,7 +215,20 @@ function signed(out: usize, value: i32): usize {
 /** A JSON string of ASCII bytes, escaped as JSON.stringify does (`\\"`, `\\\\`, \\b \\f \\n \\r \\t, \\u00XX). */
 function quoted(out: usize, from: usize, length: usize): usize {
   out = byte(out, 0x22);
-  for (let i: usize = 0; i < length; i++) {
+  let i: usize = 0;
+  // 16 bytes at a time while none needs escaping (reads and writes may pass the end: see copy).
+  while (i < length) {
+    const v = v128.load(from + i);
+    const special = v128.or(i8x16.lt_u(v, i8x16.splat(0x20)), v128.or(i8x16.eq(v, i8x16.splat(0x22)), i8x16.eq(v, i8x16.splat(0x5c))));
+    const left = length - i;
+    const lanes = left >= 16 ? 0xffff : (1 << <i32>left) - 1;
+    if ((i8x16.bitmask(special) & lanes) != 0) break;
+    v128.store(out, v);
+    const step = left >= 16 ? 16 : left;
+    out += step;
+    i += step;
+  }
+  for (; i < length; i++) {
     const c = <u32>load<u8>(from + i);
     if (c >= 0x20 && c != 0x22 && c != 0x5c) {
       store<u8>(out, <u8>c);
@@ -266,32 +289,38 @@ export function formatJsonLines(texts: usize, list: usize, from: u32, to: u32, t
     }
     // Every byte may become 6 (\u00XX).
     if (out + (<usize>nameLength + <usize>pathLength + <usize>(hwcapAt == NONE ? 0 : hwcapLength)) * 6 + FIXED_MAX > limit) break;
-    out = ascii(out, '{"index":');
+    out = text(out, texts, FJ_KEY);
     out = unsigned(out, i);
-    out = ascii(out, ',"name":');
+    out = text(out, texts, FJ_KEY + 2);
     out = quoted(out, base + <usize>nameAt, nameLength);
-    out = ascii(out, ',"path":');
+    out = text(out, texts, FJ_KEY + 4);
     out = quoted(out, base + <usize>pathAt, pathLength);
-    out = ascii(out, ',"flags":');
+    out = text(out, texts, FJ_KEY + 6);
     out = signed(out, <i32>entryFlags);
-    out = ascii(out, ',"type":');
+    out = text(out, texts, FJ_KEY + 8);
     out = unsigned(out, entryFlags & 0xff);
-    out = ascii(out, ',"required":');
+    out = text(out, texts, FJ_KEY + 10);
     out = unsigned(out, entryFlags & 0xff00);
     out = byte(out, 0x2c);
     out = text(out, texts, FJ_ARCH + (((entryFlags >> 8) & 0xff) << 1));
-    out = ascii(out, ',"osVersion":');
+    out = text(out, texts, FJ_KEY + 12);
     out = unsigned(out, old ? 0 : read32(record + 12, big));
-    out = ascii(out, ',"hwcap":"0x');
-    for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((high >> shift) & 15));
-    for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((low >> shift) & 15));
-    out = ascii(out, '","hwcapName":');
-    if (hwcapAt == NONE) out = ascii(out, 'null');
+    out = text(out, texts, FJ_KEY + 14);
+    if ((high | low) == 0) {
+      // The usual hwcap: sixteen zeros.
+      v128.store(out, i8x16.splat(0x30));
+      out += 16;
+    } else {
+      for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((high >> shift) & 15));
+      for (let shift = 28; shift >= 0; shift -= 4) out = byte(out, hexDigit((low >> shift) & 15));
+    }
+    out = text(out, texts, FJ_KEY + 16);
+    if (hwcapAt == NONE) out = text(out, texts, FJ_KEY + 18);
     else out = quoted(out, base + <usize>hwcapAt, hwcapLength);
-    out = ascii(out, ',"flagsText":"');
+    out = text(out, texts, FJ_KEY + 20);
     out = text(out, texts, FJ_TYPE + ((entryFlags & 0xff) << 1));
     out = text(out, texts, FJ_REQUIRED + (((entryFlags >> 8) & 0xff) << 1));
-    out = ascii(out, '"}');
+    out = text(out, texts, FJ_KEY + 22);
     if ((flags & JSON_DOCUMENT) != 0 && n + 1 != total) out = byte(out, 0x2c);
     out = byte(out, 0x0a);
   }

@@ -4,7 +4,7 @@
 // same entry objects. Every line parses the file and then reads the named fields of every entry.
 // Peak memory: each task is also run once in a child process, whose peak RSS is printed.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,6 +79,7 @@ const tasks = {
     for (let i = 0; i < entries.length; i++) sum += entries[i].name.length + entries[i].path.length;
     return sum;
   },
+  'parse only: parseLdCache(b).count (no entry read; copies the bytes in, as every task above)': () => parseLdCache(bytes).count,
   ...(before
     ? {
         'before: iterator, read name + path': () => {
@@ -112,7 +113,7 @@ if (only !== undefined) {
 console.log(`cache: ${file} (${ENTRIES} entries, ${(bytes.length / 1e6).toFixed(1)} MB)`);
 const names = Object.keys(tasks);
 const sums = names.map((n) => tasks[n]());
-if (sums[0] !== sums[2] || sums[0] !== sums[3]) throw new Error(`readers disagree on the name/path length sum: ${sums}`);
+if (sums[0] !== sums[2] || sums[0] !== sums[3] || (before && sums[0] !== sums[5])) throw new Error(`readers disagree on the name/path length sum: ${sums}`);
 
 const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), iterations: 10, warmupTime: 300 });
 for (const name of names) bench.add(name, () => { sink += tasks[name](); });
@@ -128,10 +129,19 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-const base = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))'], { encoding: 'utf8' })).maxRssKiB;
-const rss = names.map((_, i) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LDCACHE_BENCH_TASK: String(i) }, encoding: 'utf8' })).maxRssKiB);
+// Peak RSS from GNU time where present (a child's own getrusage also counts the parent it was forked from).
+const peakKiB = (env, args) => {
+  const out = join(tmpdir(), `ldcache-bench-rss-${process.pid}`);
+  if (!existsSync('/usr/bin/time')) return JSON.parse(execFileSync(process.execPath, args, { env, encoding: 'utf8' }) || '{"maxRssKiB":0}').maxRssKiB ?? 0;
+  execFileSync('/usr/bin/time', ['-o', out, '-f', '%M', process.execPath, ...args], { env, encoding: 'utf8' });
+  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  rmSync(out, { force: true });
+  return kib;
+};
+const base = peakKiB(process.env, ['-e', '0']);
+const rss = names.map((_, i) => peakKiB({ ...process.env, LDCACHE_BENCH_TASK: String(i) }, [fileURLToPath(import.meta.url)]));
 
-const goals = [['names', 4], ['fields', 8], ['names', 10], ['names', undefined], ['names', undefined], ['fields', undefined], ['names', undefined]];
+const goals = [['names', 4], ['fields', 8], ['names', 10], ['names', undefined], ['names', undefined], ['names', undefined], ['fields', undefined], ['names', undefined]];
 const rows = bench.tasks.map((t, i) => {
   const l = t.result.latency;
   const per = (ms) => (ms * 1e6) / ENTRIES;

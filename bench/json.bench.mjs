@@ -3,9 +3,10 @@
 // consumed the same way) and `cacheToJSON` (an object per entry, kept). Every task parses the
 // file first. Peak memory: each task is also run once in a child process (peak RSS printed).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import { Bench } from 'tinybench';
 import { parseLdCache } from '../dist/core/parse.js';
 import { formatLdconfigChunks } from '../dist/core/format-ldconfig.js';
@@ -53,8 +54,17 @@ const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), it
 let sink = 0;
 for (const name of names) bench.add(name, () => { sink += tasks[name](); });
 await bench.run();
-const base = JSON.parse(execFileSync(process.execPath, ['-e', 'process.stdout.write(JSON.stringify({ maxRssKiB: process.resourceUsage().maxRSS }))'], { encoding: 'utf8' })).maxRssKiB;
-const rss = names.map((_, i) => JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url)], { env: { ...process.env, LDCACHE_BENCH_TASK: String(i) }, encoding: 'utf8' })).maxRssKiB);
+// Peak RSS from GNU time where present (a child's own getrusage also counts the parent it was forked from).
+const peakKiB = (env, args) => {
+  const out = join(tmpdir(), `ldcache-bench-rss-${process.pid}`);
+  if (!existsSync('/usr/bin/time')) return JSON.parse(execFileSync(process.execPath, args, { env, encoding: 'utf8' }) || '{"maxRssKiB":0}').maxRssKiB ?? 0;
+  execFileSync('/usr/bin/time', ['-o', out, '-f', '%M', process.execPath, ...args], { env, encoding: 'utf8' });
+  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
+  rmSync(out, { force: true });
+  return kib;
+};
+const base = peakKiB(process.env, ['-e', '0']);
+const rss = names.map((_, i) => peakKiB({ ...process.env, LDCACHE_BENCH_TASK: String(i) }, [fileURLToPath(import.meta.url)]));
 const text = bench.tasks[0].result.latency.p50;
 console.table(bench.tasks.map((t, i) => {
   const l = t.result.latency;

@@ -27,6 +27,8 @@ const entries: WriterEntry[] = [
   { name: 'libv3.so.1', path: '/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libv3.so.1', flags: 0x0303, hwcapDir: 'x86-64-v3', isaLevel: 2 },
   { name: 'liblegacy.so', path: '/usr/lib/tls/liblegacy.so', flags: 0x0303, hwcap: 0x8000_0000_0000_0001n },
   { name: 'libneg.so', path: '/lib/libneg.so', flags: -2147482877 },
+  // Escapes after the first 16 bytes (the core copies 16 at a time until one needs escaping).
+  { name: 'liblong-name-without-escapes"then.so', path: '/usr/lib/x86_64-linux-gnu/odd"name\\with\ttab\u0002.so', flags: 0x0303 },
 ];
 
 function expectLikeObjects(bytes: Uint8Array, label: string, include?: (e: { name: string }) => boolean): void {

@@ -3,7 +3,7 @@
 // 200,000-entry document is never held whole. For a parsed cache every field is read straight
 // from the core's table, with no entry object per entry.
 import { archBits, archName, DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
-import { FJ_ARCH, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
+import { FJ_ARCH, FJ_KEY, FJ_KEYS, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
 import { coreChunks, residentCache } from './format-ldconfig.js';
 import { H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
@@ -161,8 +161,16 @@ const CHUNK_CHARS = 1 << 20;
 
 const encoder = new TextEncoder();
 
-/** The core's JSON text table (assembly/format.ts FJ_*) for this cache's family and glibc. */
+const jsonTextTables = new Map<string, Uint8Array>();
+
+/** The fixed pieces of an entry line, in the order the core writes them (FJ_KEY). */
+const JSON_KEYS = ['{"index":', ',"name":', ',"path":', ',"flags":', ',"type":', ',"required":', ',"osVersion":', ',"hwcap":"0x', '","hwcapName":', 'null', ',"flagsText":"', '"}'];
+
+/** The core's JSON text table (assembly/format.ts FJ_*) for this cache's family and glibc, made once for each. */
 function jsonTextTable(cache: ParsedLdCache, glibc: GlibcVersion): Uint8Array {
+  const key = `${glibc}/${cache.family}`;
+  const known = jsonTextTables.get(key);
+  if (known) return known;
   const words = new Uint32Array(FJ_WORDS);
   const parts: Uint8Array[] = [];
   let at = FJ_WORDS * 4;
@@ -178,6 +186,8 @@ function jsonTextTable(cache: ParsedLdCache, glibc: GlibcVersion): Uint8Array {
     add(FJ_REQUIRED + 2 * v, requiredText(v << 8, glibc));
     add(FJ_ARCH + 2 * v, `"arch":${JSON.stringify(archName(v << 8, cache.family))},"bits":${archBits(v << 8, cache.family)}`);
   }
+  if (JSON_KEYS.length !== FJ_KEYS) throw new Error('JSON_KEYS and the core disagree');
+  JSON_KEYS.forEach((key, k) => add(FJ_KEY + 2 * k, key));
   const table = new Uint8Array(at);
   table.set(new Uint8Array(words.buffer));
   let offset = FJ_WORDS * 4;
@@ -185,6 +195,7 @@ function jsonTextTable(cache: ParsedLdCache, glibc: GlibcVersion): Uint8Array {
     table.set(part, offset);
     offset += part.length;
   }
+  jsonTextTables.set(key, table);
   return table;
 }
 
