@@ -127,12 +127,32 @@ async function run(argv: string[]): Promise<number> {
   if (options.json || options.ndjson) {
     const { cacheJSONChunks } = await import('../core/json.js');
     // Written as made, in chunks of about 1 MiB: the document is never held whole.
-    for (const chunk of cacheJSONChunks(cache, { file: shown, root: options.root, glibc: options.glibc, include: counted, ndjson: options.ndjson })) await writeOut(chunk.slice());
+    for (const chunk of cacheJSONChunks(cache, { file: shown, root: options.root, glibc: options.glibc, include: counted, ndjson: options.ndjson })) await writeChunk(chunk);
   } else {
-    // The formatter's chunks are views of wasm memory, reused for the next one: write copies.
-    for (const chunk of formatLdconfigChunks(cache, shown, { glibc: options.glibc, include: counted })) await writeOut(chunk.slice());
+    for (const chunk of formatLdconfigChunks(cache, shown, { glibc: options.glibc, include: counted })) await writeChunk(chunk);
   }
   return include && matched === 0 ? 1 : 0;
+}
+
+/**
+ * Writes a chunk (a view of wasm memory, reused for the next one) to stdout before returning:
+ * fs.writeSync on fd 1, no copy. A non-blocking stdout (EAGAIN) gets a copy through the stream.
+ */
+async function writeChunk(chunk: Uint8Array): Promise<void> {
+  const { writeSync } = await import('node:fs');
+  let at = 0;
+  while (at < chunk.length) {
+    try {
+      at += writeSync(1, chunk, at, chunk.length - at);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // `| head` closed the pipe: end quietly, as the classic tools do.
+      if (code === 'EPIPE') process.exit(0);
+      if (code !== 'EAGAIN') throw err;
+      await writeOut(chunk.slice(at));
+      return;
+    }
+  }
 }
 
 /** The JSON form of an error, for --json/--ndjson consumers. */
