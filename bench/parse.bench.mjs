@@ -109,8 +109,8 @@ residentBytes(); wasmCoreResident(); const residentSum = check();
 wasmVisitOffsets(); const a = check();
 if (a !== residentSum) throw new Error(`resident core and API disagree on the length sum: ${residentSum} vs ${a}`);
 baselineOffsets(); const b = check();
-leanVisitOffsets(); const lean = check();
-if (lean !== a) throw new Error(`wasm and lean JS disagree on the length sum: ${a} vs ${lean}`);
+leanVisitOffsets(); const leanSum = check();
+if (leanSum !== a) throw new Error(`wasm and lean JS disagree on the length sum: ${a} vs ${leanSum}`);
 if (a !== b) throw new Error(`wasm and baseline disagree on the length sum: ${a} vs ${b}`);
 
 const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 3000), iterations: 10, warmupTime: 500 });
