@@ -62,10 +62,4 @@ async function bundle() {
   console.log(`build-inspector: ${outFile} (${(html.length / 1024).toFixed(0)} KiB)`);
 }
 
-try {
-  await bundle();
-} catch (err) {
-  // LDCACHE_LENIENT=1 (several pieces being written at once): a broken page must not stop the rest of the build.
-  if (!process.env.LDCACHE_LENIENT) throw err;
-  console.error(`build-inspector: failed (LDCACHE_LENIENT set, continuing): ${err.message.split('\n')[0]}`);
-}
+await bundle();

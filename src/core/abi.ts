@@ -11,9 +11,6 @@ export type GlibcVersion = `2.${number}`;
 
 export const DEFAULT_GLIBC: GlibcVersion = '2.36';
 
-/** The versions checked against real ldconfig output (Debian 11, 12, 13). */
-export const TESTED_GLIBC_VERSIONS: readonly GlibcVersion[] = ['2.31', '2.36', '2.41'];
-
 /** The minor version of `2.N` (31 for anything older or malformed). */
 export function glibcMinor(glibc: GlibcVersion): number {
   const minor = Number(/^2\.(\d+)$/.exec(glibc)?.[1]);
