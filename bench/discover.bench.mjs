@@ -10,7 +10,7 @@ import { Bench } from 'tinybench';
 import { loadTestHelper } from './test-helpers.mjs';
 import { parseLdCache } from '../dist/core/parse.js';
 import { libraryCategory } from '../dist/core/nvidia-libraries.js';
-import { discoverDriverSync } from '../dist/node/discover.js';
+import { discoverDriver } from '../dist/node/discover.js';
 
 const VERSION = '535.261.03';
 const ABIS = [
@@ -79,7 +79,7 @@ const { top, root, driverFiles } = generateRoot();
 try {
   const cacheBytes = readFileSync(join(root, 'etc/ld.so.cache'));
   const cacheEntries = parseLdCache(cacheBytes).count;
-  const first = discoverDriverSync({ root });
+  const first = discoverDriver({ root });
   console.log(`root: ${cacheEntries} cache entries, ${driverFiles} driver files; discovery selects ${first.libraries.length} libraries, ${first.binaries.length} binaries`);
   if (first.libraries.length !== driverFiles) throw new Error(`expected ${driverFiles} libraries, got ${first.libraries.length}: ${first.rejected.map((r) => r.reason).join('; ')}`);
 
@@ -107,7 +107,7 @@ try {
   }
 
   const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), warmupTime: 300 });
-  bench.add('discoverDriver (root-confined, ELF headers read)', () => discoverDriverSync({ root }));
+  bench.add('discoverDriver (root-confined, ELF headers read)', () => discoverDriver({ root }));
   bench.add('baseline: host fs.realpath + header read per entry', baseline);
   await bench.run();
   console.table(bench.table());

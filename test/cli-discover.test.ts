@@ -50,7 +50,7 @@ describe('nvidia-volume discover', () => {
     const { status, stdout } = cli('--root', built.root, '--json');
     expect(status).toBe(0);
     const printed = JSON.parse(stdout);
-    const discovery = await discoverDriver({ root: built.root });
+    const discovery = discoverDriver({ root: built.root });
     // Device modes are octal strings in JSON (`"0666"`); everything else is the object as is.
     const devices = discovery.devices.map((d) => ({ ...d, mode: `0${(d.mode & 0o777).toString(8)}` }));
     expect(printed).toEqual(JSON.parse(JSON.stringify({ ...discovery, devices })));

@@ -80,7 +80,7 @@ describe('no driver: one wording, with the reason, and nothing built', () => {
     expect(thrown).toBeInstanceOf(HostError);
     expect([(thrown as HostError).code, (thrown as HostError).path, (thrown as HostError).message]).toEqual(['ENODRIVER', gone.root, line.trimEnd()]);
 
-    const plugin = await DriverVolumePlugin.open({ name: 'gone', root: gone.root, dir, discover: () => discoverDriver({ root: gone.root }) });
+    const plugin = await DriverVolumePlugin.open({ name: 'gone', root: gone.root, dir, discover: async () => discoverDriver({ root: gone.root }) });
     expect(plugin.startupNotes()).toContain(line.trimEnd());
     const name = `nvidia_driver_${gone.version}`;
     expect((await plugin.handle('/VolumeDriver.Create', JSON.stringify({ Name: name }))).body.Err).toBe(`cannot create ${name}: ${line.trimEnd()}`);
@@ -159,7 +159,7 @@ describe('--json', () => {
 describe('remove', () => {
   it('keeps a mounted volume and says how to force it; names the directory searched for a missing one', async () => {
     const dir = join(work, 'mounted');
-    const plugin = await DriverVolumePlugin.open({ name: 'nvidia-docker', root: built.root, dir, discover: () => discoverDriver({ root: built.root }) });
+    const plugin = await DriverVolumePlugin.open({ name: 'nvidia-docker', root: built.root, dir, discover: async () => discoverDriver({ root: built.root }) });
     const name = `nvidia_driver_${built.version}`;
     const mounted = await plugin.handle('/VolumeDriver.Mount', JSON.stringify({ Name: name, ID: 'c1' }));
     expect(mounted.body.Err).toBe('');

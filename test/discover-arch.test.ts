@@ -66,7 +66,7 @@ const sortedPaths = (items: { path: string }[]): string[] => items.map((i) => i.
 describe('an aarch64 driver root', () => {
   it('from its cache: aarch64 and armhf libraries, a foreign ABI rejected', async () => {
     put('/etc/ld.so.cache', writeCache({ format: 'new', entries: cacheEntries, sort: true }).bytes);
-    const d = await discoverDriver({ root });
+    const d = discoverDriver({ root });
     expect(d.driverVersion).toBe(VERSION);
     expect(d.abis).toEqual(['aarch64', 'armhf', 'arm']);
     expect(sortedPaths(d.libraries)).toEqual(sortedPaths(expected));
@@ -80,7 +80,7 @@ describe('an aarch64 driver root', () => {
   it('refuses a file whose ELF header contradicts the cache', async () => {
     const lying = cacheEntries.map((e) => (typeof e.path === 'string' && e.path.includes('aarch64-linux-gnu/libcuda') ? { ...e, path: '/usr/lib/arm-linux-gnueabihf/libcuda.so.1' } : e));
     put('/etc/ld.so.cache', writeCache({ format: 'new', entries: lying, sort: true }).bytes);
-    const d = await discoverDriver({ root });
+    const d = discoverDriver({ root });
     expect(d.rejected.some((r) => r.reason === 'the cache says aarch64 but the file is armhf')).toBe(true);
     // The aarch64 libcuda is still found, beside the other aarch64 driver files, not through the lying entry.
     const cuda = d.libraries.filter((l) => l.name === `libcuda.so.${VERSION}`).map((l) => `${l.arch} ${l.cacheName}`);
@@ -88,7 +88,7 @@ describe('an aarch64 driver root', () => {
   });
 
   it('without a cache: the family comes from the root libc, directories from ld.so.conf', async () => {
-    const d = await discoverDriver({ root });
+    const d = discoverDriver({ root });
     expect(d.librarySource).toBe('directories');
     expect(d.abis).toEqual(['aarch64', 'armhf', 'arm']);
     expect(sortedPaths(d.libraries)).toEqual(sortedPaths(expected));

@@ -69,7 +69,7 @@ describe('NVIDIA .run installer / RHEL-Fedora: /usr/lib64 and /usr/lib, merged /
   let found: DriverDiscovery;
   beforeAll(async () => {
     built = await build({ kind: 'runfile' });
-    found = await discoverDriver({ root: built.root });
+    found = discoverDriver({ root: built.root });
   });
 
   it('reads the open module version and selects exactly the driver files of both ABIs', () => {
@@ -95,7 +95,7 @@ describe('Ubuntu packages: real files in the multiarch directories', () => {
   let found: DriverDiscovery;
   beforeAll(async () => {
     built = await build({ kind: 'ubuntu' });
-    found = await discoverDriver({ root: built.root });
+    found = discoverDriver({ root: built.root });
   });
 
   it('reads the proprietary module version and selects exactly the driver files of both ABIs', () => {
@@ -117,7 +117,7 @@ describe('a driver root mounted elsewhere (/run/nvidia/driver), absolute links, 
   let found: DriverDiscovery;
   beforeAll(async () => {
     built = await build({ kind: 'runfile', absoluteLinks: true, proc: false, rootAt: 'host/run/nvidia/driver' });
-    found = await discoverDriver({ root: built.root });
+    found = discoverDriver({ root: built.root });
   });
 
   it('resolves /usr/lib64/… links inside the root and takes the version from the libraries', () => {
@@ -137,7 +137,7 @@ describe('an older driver left beside the current one (non-merged /usr)', () => 
 
   it('rejects the old files for their version; libcuda.so.1 is the current one', async () => {
     const built = await build({ kind: 'runfile', stale: STALE, mergedUsr: false });
-    const found = await discoverDriver({ root: built.root });
+    const found = discoverDriver({ root: built.root });
     expect(found.driverVersion).toBe(built.version);
     expect(found.versionSource).toBe('proc');
     // The container gets the current files; the host's own programs load the old libcuda first.
@@ -148,7 +148,7 @@ describe('an older driver left beside the current one (non-merged /usr)', () => 
 
   it('without proc, still takes the current version although the old libcuda.so.1 comes first', async () => {
     const built = await build({ kind: 'runfile', stale: STALE, proc: false });
-    const found = await discoverDriver({ root: built.root });
+    const found = discoverDriver({ root: built.root });
     expect(found.driverVersion).toBe(built.version);
     expect(found.versionSource).toBe('libraries');
     expectExact(found, built, [hostLinkerWarning(built.staleLibcudaLink!, STALE, built.version)]);

@@ -27,7 +27,7 @@ const sorted = <T>(items: T[]): T[] => [...items].sort();
 beforeAll(async () => {
   useWasmBinary(readFileSync(new URL('../build/ldcache.debug.wasm', import.meta.url)));
   main = await build({ strays: STRAYS, badTls: true });
-  found = await discoverDriver({ root: main.root });
+  found = discoverDriver({ root: main.root });
 });
 afterAll(async () => {
   for (const cleanup of cleanups) await cleanup();
@@ -100,7 +100,7 @@ describe('a Debian 535 root with 470 strays', () => {
 describe('other roots', () => {
   it('without cache or proc: scans library directories, versions from libcuda names', async () => {
     const built = await build({ cache: false, proc: false, devices: false, mesaLibGL: false });
-    const d = await discoverDriver({ root: built.root });
+    const d = discoverDriver({ root: built.root });
     expect(d.librarySource).toBe('directories');
     expect(d.versionSource).toBe('libraries');
     expect(d.driverVersion).toBe(built.version);
@@ -111,7 +111,7 @@ describe('other roots', () => {
 
   it('warns when the kernel module and the libraries disagree; reads the open module format', async () => {
     const built = await build({ kernelVersion: '550.127.05', proc: 'open', i386: false, devices: false, mesaLibGL: false });
-    const d = await discoverDriver({ root: built.root });
+    const d = discoverDriver({ root: built.root });
     expect(d.driverVersion).toBe('550.127.05');
     expect(d.warnings.join('\n')).toMatch(new RegExp(`Driver/library version mismatch.*550\\.127\\.05.*${built.version.replace(/\./g, '\\.')}`));
     // The libraries of another version than the module's are all strays.
@@ -136,7 +136,7 @@ describe('other roots', () => {
     execFileSync('ldconfig', ['-X', '-r', built.root], { stdio: 'ignore' });
     rmSync(hostPath(built.root, '/usr/bin/nvidia-persistenced'));
     symlinkSync('../../usr/bin/nvidia-persistenced', hostPath(built.root, '/usr/bin/nvidia-persistenced'));
-    const d = await discoverDriver({ root: built.root });
+    const d = discoverDriver({ root: built.root });
     const reason = (name: string): string => d.rejected.filter((r) => r.path.includes(name) || r.cachePath.includes(name)).map((r) => r.reason).join('\n');
     expect(reason('libcuda')).toMatch(/no such file/);
     expect(reason('libnvidia-ml')).toMatch(/too many levels of symbolic links/);
@@ -161,7 +161,7 @@ describe('other roots', () => {
     rmSync(hostPath(built.root, '/dev/nvidia-uvm'));
     execFileSync('mknod', [hostPath(built.root, '/dev/nvidia-uvm'), 'c', '10', '200']);
     writeFileSync(hostPath(built.root, '/dev/nvidia5'), 'not a device');
-    const d = await discoverDriver({ root: built.root });
+    const d = discoverDriver({ root: built.root });
     expect(d.devices.some((x) => x.path === '/dev/nvidia-uvm')).toBe(false);
     expect(d.devices.some((x) => x.path === '/dev/nvidia5')).toBe(false);
     expect(d.warnings.join('\n')).toMatch(/\/dev\/nvidia-uvm \(c 10:200\) left out: major 10 is not nvidia-uvm's \(\/proc\/devices says 235\)/);
@@ -172,7 +172,7 @@ describe('other roots', () => {
   it('finds nothing in an empty root', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'empty-root-'));
     cleanups.push(async () => rmSync(empty, { recursive: true, force: true }));
-    const d = await discoverDriver({ root: empty });
+    const d = discoverDriver({ root: empty });
     expect(d).toMatchObject({ driverVersion: null, versionSource: null, libraries: [], binaries: [], devices: [], gpus: [], firmware: [] });
   });
 });

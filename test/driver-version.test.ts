@@ -43,7 +43,7 @@ for (const order of ['leftover-first', 'driver-first'] as const satisfies readon
     });
 
     it('discovery calls 535 the driver from the library files and selects only its files', async () => {
-      const found = await discoverDriver({ root });
+      const found = discoverDriver({ root });
       expect([found.driverVersion, found.versionSource]).toEqual([DRIVER, 'libraries']);
       expect(found.libraries.map((l) => l.path).sort()).toEqual([`${CURRENT_DIR}/libcuda.so.${DRIVER}`, `${CURRENT_DIR}/libnvidia-glcore.so.${DRIVER}`, `${CURRENT_DIR}/libnvidia-ml.so.${DRIVER}`]);
       // Where the leftover comes first, the root's own programs load its libcuda: said, not followed.

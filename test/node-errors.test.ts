@@ -68,7 +68,7 @@ describe('a corrupt ld.so.cache in a driver root', () => {
 
   it('gives one warning, naming the file and the byte, and discovery goes on from the directories', async () => {
     writeFileSync(join(built.root, 'etc/ld.so.cache'), 'this is not a linker cache, only some text\n');
-    const found = await discoverDriver({ root: built.root });
+    const found = discoverDriver({ root: built.root });
     const aboutCache = found.warnings.filter((w) => w.includes('ld.so.cache'));
     expect(aboutCache).toEqual(['/etc/ld.so.cache: not an ld.so.cache file (bad magic) (at byte 0); scanning library directories instead']);
     expect(found.librarySource).toBe('directories');
@@ -77,7 +77,7 @@ describe('a corrupt ld.so.cache in a driver root', () => {
 
   it('an absent cache gives the one warning that says so', async () => {
     rmSync(join(built.root, 'etc/ld.so.cache'));
-    const found = await discoverDriver({ root: built.root });
+    const found = discoverDriver({ root: built.root });
     expect(found.warnings.filter((w) => w.includes('ld.so.cache'))).toEqual([
       'no /etc/ld.so.cache in the root: scanning its library directories (ld.so.conf and the standard ones)',
     ]);

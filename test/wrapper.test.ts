@@ -58,7 +58,7 @@ describe('GPU selection and injected arguments', () => {
   let discovery: DriverDiscovery;
   beforeAll(async () => {
     built = await buildDriverRoot({ i386: false, gpus: 3 });
-    discovery = await discoverDriver({ root: built.root });
+    discovery = discoverDriver({ root: built.root });
   });
   afterAll(() => built?.cleanup());
 

@@ -1,7 +1,7 @@
 // `ldcache-dump [FILE]`: prints an ld.so.cache exactly as glibc's `ldconfig -p -C FILE` does,
 // or as JSON. Startup is most of its cost, so the default path loads only the reader and the
 // formatter; JSON output and filters are loaded on demand.
-import { readLdCache, readLdCacheFd } from '../node/read-cache.js';
+import { DEFAULT_CACHE_PATH, readLdCache, readLdCacheFd } from '../node/read-cache.js';
 import { formatLdconfigChunks } from '../core/format-ldconfig.js';
 import { LdCacheError } from '../core/errors.js';
 import type { LdCache } from '../core/types.js';
@@ -10,7 +10,7 @@ import type { LdCacheEntry } from '../core/types.js';
 import { CliError, parseCliArgs, runCli, UsageError, writeOut } from './run-cli.js';
 
 const PROG = 'ldcache-dump';
-const DEFAULT_CACHE = '/etc/ld.so.cache';
+const DEFAULT_CACHE = DEFAULT_CACHE_PATH;
 
 const HELP = `Usage: ${PROG} [OPTIONS] [FILE]
 

@@ -113,7 +113,7 @@ runCli('nvidia-docker', async () => {
   if (found === null) return runDocker(command, rest);
   const request = gpuRequest(containerVisibleDevices(found, process.env));
   if (request.kind === 'void') return runDocker(command, rest);
-  const discovery = await discoverDriver({ root });
+  const discovery = discoverDriver({ root });
   const injected = injectionArgs(driverInjection(discovery, { gpus: request, pluginName }));
   return runDocker(command, injectBeforeImage(rest, injected));
 });

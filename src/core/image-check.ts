@@ -4,8 +4,8 @@
 // config, the driver's libraries and what each injection mounts.
 import type { ImageConfig } from './image-archive.js';
 import type { ImageTree } from './image-tree.js';
-import { abiRules, compareGlibc, ContainerView, findLibrary, imageEnv, linkerFacts, type LinkerFacts, type LinkResult, type MountedFile, type Overlay } from './image-linker.js';
-import { libraryStem, versionInName } from './nvidia-libraries.js';
+import { abiRules, ContainerView, findLibrary, imageEnv, linkerFacts, type LinkerFacts, type LinkResult, type MountedFile, type Overlay } from './image-linker.js';
+import { compareVersions, libraryStem, versionInName } from './nvidia-libraries.js';
 
 export type Severity = 'error' | 'warning' | 'info';
 
@@ -123,9 +123,9 @@ export function checkImage(input: CheckInput): CheckReport {
   if (primaryFacts?.glibc) {
     for (const lib of libs) {
       if (lib.arch !== primary || !lib.glibcNeeds) continue;
-      const missing = lib.glibcNeeds.filter((v) => /^GLIBC_\d+\.\d+/.test(v) && compareGlibc(v.slice(6), primaryFacts.glibc!) > 0);
+      const missing = lib.glibcNeeds.filter((v) => /^GLIBC_\d+\.\d+/.test(v) && compareVersions(v.slice(6), primaryFacts.glibc!) > 0);
       if (missing.length > 0) {
-        add({ severity: 'error', code: 'old-glibc', injection: null, message: `${lib.name} needs ${missing.join(', ')}; the image's glibc is ${primaryFacts.glibc}`, evidence: [`${lib.source}: .gnu.version_r needs ${missing.join(', ')} from libc.so.6`, `${primaryFacts.libc}: glibc ${primaryFacts.glibc}`], fix: `use an image with glibc ${missing.map((m) => m.slice(6)).sort(compareGlibc).at(-1)} or newer, or a driver built for older glibc` });
+        add({ severity: 'error', code: 'old-glibc', injection: null, message: `${lib.name} needs ${missing.join(', ')}; the image's glibc is ${primaryFacts.glibc}`, evidence: [`${lib.source}: .gnu.version_r needs ${missing.join(', ')} from libc.so.6`, `${primaryFacts.libc}: glibc ${primaryFacts.glibc}`], fix: `use an image with glibc ${missing.map((m) => m.slice(6)).sort(compareVersions).at(-1)} or newer, or a driver built for older glibc` });
       }
     }
   }
@@ -168,7 +168,7 @@ export function checkImage(input: CheckInput): CheckReport {
             ? ' (CUDA fails with "CUDA driver is a stub library" / CUDA_ERROR_STUB_LIBRARY)'
             : code === 'compat-library' ? ' (works only on data-center GPUs with a supported driver branch; else error 803/804)'
             : stem === 'libnvidia-ml' ? ' (NVML fails with "Driver/library version mismatch")' : '';
-          const compatNewer = code === 'compat-library' && input.driverVersion && versionInName(result.realPath ?? '') && compareGlibc(versionInName(result.realPath ?? '')!, input.driverVersion) > 0;
+          const compatNewer = code === 'compat-library' && input.driverVersion && versionInName(result.realPath ?? '') && compareVersions(versionInName(result.realPath ?? '')!, input.driverVersion) > 0;
           add({
             severity: code === 'compat-library' && compatNewer ? 'warning' : severity,
             code,

@@ -6,6 +6,7 @@
 // class is skipped as the loader skips it. Browser-safe.
 import type { DirNode, FileNode, ImageTree } from './image-tree.js';
 import { parseLdCache } from './parse.js';
+import { compareVersions } from './nvidia-libraries.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 /** A driver file as the engine mounts it. */
@@ -196,19 +197,8 @@ export function glibcVersionOf(libc: Uint8Array): string | null {
   const banner = /GNU C Library [^\n\0]*?release version (\d+\.\d+)/.exec(text);
   if (banner) return banner[1]!;
   let best: string | null = null;
-  for (const m of text.matchAll(/\0GLIBC_(2\.\d+)(?:\.\d+)?\0/g)) if (best === null || compareGlibc(m[1]!, best) > 0) best = m[1]!;
+  for (const m of text.matchAll(/\0GLIBC_(2\.\d+)(?:\.\d+)?\0/g)) if (best === null || compareVersions(m[1]!, best) > 0) best = m[1]!;
   return best;
-}
-
-/** Compares dotted versions numerically (2.9 < 2.34). */
-export function compareGlibc(a: string, b: string): number {
-  const pa = a.split('.').map(Number);
-  const pb = b.split('.').map(Number);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
 }
 
 export interface LinkerFacts {
@@ -340,7 +330,7 @@ function searchDirs(view: ContainerView, dirs: string[], name: string, rules: Ab
 /** Which file the image's loader opens for `name`, with the engine's mounts in `view`. */
 export function findLibrary(view: ContainerView, facts: LinkerFacts, rules: AbiRules, name: string): LinkResult {
   const notes: string[] = [];
-  const hwcaps = facts.glibc === null || compareGlibc(facts.glibc, '2.33') >= 0;
+  const hwcaps = facts.glibc === null || compareVersions(facts.glibc, '2.33') >= 0;
   const result = (hit: { path: string; real: string; found: Found; dir: string } | null, via: Via, detail?: string): LinkResult | null =>
     hit ? { path: hit.path, realPath: hit.real, via, detail: detail ?? hit.dir, mounted: hit.found.kind === 'file' ? hit.found.mounted : null, notes } : null;
   const fromLlp = result(searchDirs(view, facts.llp, name, rules, hwcaps, notes), 'LD_LIBRARY_PATH');

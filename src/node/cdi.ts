@@ -30,7 +30,7 @@ export interface GeneratedCdiSpec extends BuiltCdiSpec {
 /** Discovers the driver under `root` and builds a validated CDI spec from it. */
 export async function generateCdiSpec(options: GenerateCdiOptions = {}): Promise<GeneratedCdiSpec> {
   const root = options.root ?? '/';
-  const discovery = options.discovery ?? (await discoverDriver({ root }));
+  const discovery = options.discovery ?? discoverDriver({ root });
   const fs = new RootFs(discovery.root);
   const built = buildCdiSpec(discovery, {
     kind: options.kind ?? DEFAULT_CDI_KIND,

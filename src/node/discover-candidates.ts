@@ -8,10 +8,11 @@ import { libraryCategory } from '../core/nvidia-libraries.js';
 import type { LibraryCategory } from './discovery-types.js';
 import { readElfInRoot } from './elf-file.js';
 import { libraryDirs } from './library-dirs.js';
-import { readLdCacheInRoot } from './read-cache.js';
+import { DEFAULT_CACHE_PATH, readLdCacheInRoot } from './read-cache.js';
 import { RootFsError, type RootFs } from './rootfs.js';
 
-export const CACHE_PATH = '/etc/ld.so.cache';
+/** The cache's path inside a root (one definition: read-cache.ts). */
+const CACHE_PATH = DEFAULT_CACHE_PATH;
 
 export interface Candidate {
   /** The cache key, or the scanned file name. */

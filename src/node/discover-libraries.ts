@@ -12,6 +12,7 @@ import {
 import type { AbiPair, Candidate } from './discover-candidates.js';
 import type { DriverLibrary, RejectedEntry } from './discovery-types.js';
 import { readElfInRoot } from './elf-file.js';
+import { posix } from 'node:path';
 import { RootFsError, type RootFs } from './rootfs.js';
 
 /** A candidate after resolution and ELF reading. */
@@ -27,8 +28,6 @@ export interface Selection {
   rejected: RejectedEntry[];
 }
 
-const basename = (path: string): string => path.slice(path.lastIndexOf('/') + 1);
-const dirname = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 
 /** Resolves and reads every candidate; failures go to `rejected`. */
 export function examine(fs: RootFs, candidates: readonly Candidate[], rejected: RejectedEntry[]): Examined[] {
@@ -49,7 +48,7 @@ export function examine(fs: RootFs, candidates: readonly Candidate[], rejected: 
         byPath.set(path, info);
       }
       if (info instanceof Error) throw info;
-      examined.push({ candidate, path, name: basename(path), info });
+      examined.push({ candidate, path, name: posix.basename(path), info });
     } catch (err) {
       if (err instanceof ElfError) rejected.push({ cachePath: candidate.path, path, reason: err.describe(path) });
       else if (err instanceof RootFsError) rejected.push({ cachePath: candidate.path, path, reason: err.message });
@@ -138,7 +137,7 @@ export function select(fs: RootFs, examined: readonly Examined[], abis: AbiPair 
     let problem = fileProblem(e, abis, version);
     if (problem === null && version !== null && !carriesVersion(e.name, version)) {
       // An unversioned driver file belongs to the driver only where no other version lives alone.
-      const others = versionsIn(fs, dirname(e.path), dirVersions);
+      const others = versionsIn(fs, posix.dirname(e.path), dirVersions);
       if (others.size > 0 && !others.has(version)) problem = `unversioned file beside driver ${[...others].join(', ')} files, not ${version}`;
     }
     const clash = byName.get(`${e.info.arch}/${e.name}`);
@@ -166,7 +165,7 @@ export function select(fs: RootFs, examined: readonly Examined[], abis: AbiPair 
 export function besideCandidates(fs: RootFs, selected: readonly DriverLibrary[], rejected: readonly RejectedEntry[], version: string): Candidate[] {
   const dirs = new Set<string>();
   for (const library of selected) {
-    for (const dir of [dirname(library.path), library.cachePath ? dirname(library.cachePath) : null]) {
+    for (const dir of [posix.dirname(library.path), library.cachePath ? posix.dirname(library.cachePath) : null]) {
       if (dir === null) continue;
       dirs.add(dir);
       dirs.add(`${dir === '/' ? '' : dir}/vdpau`);

@@ -40,12 +40,13 @@ function hostLinkerLibcuda(examined: readonly Examined[], bits64: string | null)
   return first && version ? { cachePath: first.candidate.path, version } : null;
 }
 
-export async function discoverDriver(options: DiscoverOptions = {}): Promise<DriverDiscovery> {
-  return discoverDriverSync(options);
-}
-
-/** The synchronous form (the work is all synchronous file system calls). */
-export function discoverDriverSync(options: DiscoverOptions = {}): DriverDiscovery {
+/**
+ * Discovers the driver under `options.root` (default `/`). Synchronous, as all its work is: file
+ * system calls confined to the root and ELF headers read by the wasm core, a few milliseconds on a
+ * real root (bench/discover.bench.mjs); a caller on a busy event loop calls it where a short block
+ * is acceptable (the plugin: once at start and on Create/Mount of a missing volume).
+ */
+export function discoverDriver(options: DiscoverOptions = {}): DriverDiscovery {
   const fs = new RootFs(options.root ?? '/');
   const warnings: string[] = [];
   const rejected: Selection['rejected'] = [];

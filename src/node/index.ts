@@ -1,7 +1,7 @@
 // ldcache/node: the Node host. Reads caches from files, discovers the NVIDIA driver of a host
 // or driver root, builds driver volumes, serves them to Docker, and writes CDI specs.
 export { readLdCache, readLdCacheFd, readLdCacheStream, readLdCacheInRoot, cachePathOf, DEFAULT_CACHE_PATH, MAX_CACHE_BYTES, type ReadCacheTarget } from './read-cache.js';
-export { discoverDriver, discoverDriverSync, type DiscoverOptions } from './discover.js';
+export { discoverDriver, type DiscoverOptions } from './discover.js';
 export { hostPath, RootFs, RootFsError } from './rootfs.js';
 export { HostError, hostErrorFrom, errnoText } from './errors.js';
 export type * from './discovery-types.js';

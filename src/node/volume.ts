@@ -142,7 +142,7 @@ async function buildInto(temp: string, layout: VolumeLayout, strategy: Placement
 export async function createDriverVolume(options: CreateVolumeOptions = {}): Promise<CreatedVolume> {
   const root = options.root ?? '/';
   // Loaded only when needed: a caller with a discovery in hand (the plugin) skips it.
-  const discovery = options.discovery ?? (await (await import('./discover.js')).discoverDriver({ root }));
+  const discovery = options.discovery ?? (await import('./discover.js')).discoverDriver({ root });
   const layout = planVolume(discovery);
   const version = layout.version;
   const realDir = await resolveVolumesDir(options.dir ?? DEFAULT_VOLUMES_DIR);

@@ -84,7 +84,7 @@ export async function run(args: string[]): Promise<number> {
   if (isa !== undefined && !(Number.isInteger(isa) && isa >= 1 && isa <= 4)) throw new UsageError(`--isa-level must be 1, 2, 3 or 4 (got '${values['isa-level']}')`);
   let discovery;
   try {
-    discovery = await discoverDriver({ root: values.root });
+    discovery = discoverDriver({ root: values.root });
   } catch (err) {
     if (err instanceof RootFsError) throw new CliError(err.message);
     throw err;

@@ -73,7 +73,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const root = values.root ?? '/';
   // A RootFsError (a HostError with its code) is printed as it is: one line, exit 1.
-  const discovery = await discoverDriver({ root });
+  const discovery = discoverDriver({ root });
   requireDriver(discovery);
   await writeOut(values.json ? `${JSON.stringify(discoveryJson(discovery), null, 2)}\n` : formatReport(discovery, values.verbose ?? false));
   return 0;

@@ -36,7 +36,7 @@ export async function run(args: string[]): Promise<number> {
   }
   const request = gpuRequestFromEnv(process.env);
   // void: nothing at all, so no driver is needed either.
-  const discovery = request.kind === 'void' ? null : await discoverDriver({ root: values.root ?? '/' });
+  const discovery = request.kind === 'void' ? null : discoverDriver({ root: values.root ?? '/' });
   const injection = discovery === null ? { volumeDriver: '', volumes: [], devices: [] } : driverInjection(discovery, { gpus: request, pluginName: values.name });
   if (values.json) {
     await writeOut(`${JSON.stringify({ VolumeDriver: injection.volumeDriver, Volumes: injection.volumes, Devices: injection.devices })}\n`);

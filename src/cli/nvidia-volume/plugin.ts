@@ -50,7 +50,7 @@ export async function run(args: string[]): Promise<number> {
   const root = values.root ?? '/';
   const log = (line: string): void => void process.stderr.write(`nvidia-volume plugin: ${line}\n`);
 
-  const plugin = await DriverVolumePlugin.open({ name, root, dir: values.dir, discover: () => discoverDriver({ root }), strategy: values.copy ? 'copy' : 'auto' });
+  const plugin = await DriverVolumePlugin.open({ name, root, dir: values.dir, discover: async () => discoverDriver({ root }), strategy: values.copy ? 'copy' : 'auto' });
   for (const note of plugin.startupNotes()) log(note);
   const server = await startPluginServer({ socket: values.socket ?? join(DEFAULT_PLUGIN_DIR, `${name}.sock`), plugin, log: values.verbose ? log : undefined });
   let rest: Awaited<ReturnType<typeof startRestApi>> | null = null;
