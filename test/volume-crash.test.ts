@@ -127,7 +127,9 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
     // One generation is left, complete: older ones are pruned, nothing is mounted.
     const left = await generations();
     expect(left).toHaveLength(1);
-    expect(await judgeVolume(join(base, left[0]!), built)).toEqual({ state: 'complete', linked: files, copied: 0 });
+    // (It may be a copied generation an earlier run completed: the last run reuses a complete one.)
+    const final = await judgeVolume(join(base, left[0]!), built);
+    expect(final.state === 'complete' && final.linked + final.copied).toBe(files);
     expect((await readdir(base)).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });
