@@ -21,8 +21,10 @@ static uint64_t rd64(const uint8_t *p, int big) {
   return big ? __builtin_bswap64(v) : v;
 }
 
-/* New-format files only (the bench cache). Returns a checksum of every field, or -1. */
-static long long pass(const uint8_t *b, size_t size, int fields) {
+/* New-format files only (the bench cache). Returns a checksum of every field, or -1.
+ * noipa: pass() has no side effects and main() calls it with the same arguments, so without it
+ * gcc -O2 computes it once per batch of 8 and the reference measures an eighth of the work. */
+__attribute__((noipa)) static long long pass(const uint8_t *b, size_t size, int fields) {
   if (size < 48 || memcmp(b, "glibc-ld.so.cache1.1", 20) != 0) return -1;
   uint8_t flagsByte = b[28] & 3;
   if (flagsByte == 1) return -1;

@@ -18,7 +18,8 @@ static uint32_t rd32(const uint8_t *p, int big) {
 }
 
 /* Returns the sum of name and path lengths, or -1 for an invalid cache. */
-static long long parse(const uint8_t *b, size_t size, uint32_t *count_out) {
+/* noipa: main() calls parse() with the same arguments; keep gcc from merging the calls. */
+__attribute__((noipa)) static long long parse(const uint8_t *b, size_t size, uint32_t *count_out) {
   size_t header = 0, base, table, stride;
   uint32_t count;
   int big = 0, old = 0;
