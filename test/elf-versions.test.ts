@@ -2,9 +2,10 @@
 // damaged copies (one ElfError naming the byte offset, never a trap).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { ElfError } from '../src/core/elf.js';
 import { readElfVersions } from '../src/core/elf-versions.js';
+import { describeNeeding } from './helpers/requirements.js';
 
 function readelf(file: string): { needed: string[]; defined: string[] } {
   const out = spawnSync('readelf', ['-V', '-W', file], { encoding: 'utf8' }).stdout;
@@ -28,7 +29,7 @@ function readelf(file: string): { needed: string[]; defined: string[] } {
 const files = ['/lib/x86_64-linux-gnu/libc.so.6', '/bin/ls', '/lib/x86_64-linux-gnu/libz.so.1', '/lib64/ld-linux-x86-64.so.2'];
 const present = spawnSync('readelf', ['--version']).status === 0;
 
-describe.skipIf(!present)('readElfVersions', () => {
+describeNeeding('readElfVersions', !present && 'needs readelf (binutils)', () => {
   it.each(files)('%s: the same needs and definitions as readelf -V', (file) => {
     const ours = readElfVersions(readFileSync(file), file);
     const theirs = readelf(file);

@@ -19,6 +19,7 @@ import { RootFs } from '../src/node/rootfs.js';
 import { createDriverVolume } from '../src/node/volume.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { runCommand } from './helpers/dockerd.js';
+import { need } from './helpers/requirements.js';
 
 const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
@@ -236,7 +237,8 @@ describe('create under a swapping attacker', () => {
     expect(listed).toBeGreaterThan(0); // some listings happened between swaps
   });
 
-  it.skipIf(!existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')))('the CLI refuses with exit 1 and one line when the directory is swapped at staging', async () => {
+  it('the CLI refuses with exit 1 and one line when the directory is swapped at staging', async (ctx) => {
+    need(ctx, !existsSync(join(repo, 'dist/cli/nvidia-volume/create.js')) && 'dist/ is not built (npm run build)');
     const dir = join(work, 'cli-volumes');
     const base = join(dir, 'nvidia_driver');
     let refused = 0;

@@ -217,7 +217,7 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
   });
 });
 
-describe.skipIf(!distBuilt)('nvidia-volume docker-args GPU selection', () => {
+describeNeeding('nvidia-volume docker-args GPU selection', !distBuilt && 'dist/ is not built (npm run build)', () => {
   let built: DriverRoot;
   beforeAll(async () => {
     built = await buildDriverRoot({ i386: false, binaries: false, firmware: false });
