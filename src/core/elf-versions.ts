@@ -2,9 +2,7 @@
 // needs (`.gnu.version_r`: `libc.so.6` GLIBC_2.34, …) and what it defines (`.gnu.version_d`: a
 // libc's GLIBC_2.2.5 … GLIBC_2.36). Like readElfFrom, only the ranges the headers point at are
 // read. Browser-safe.
-import { LdCacheError } from './errors.js';
-import { ElfError, ELF_HEAD_BYTES, type ElfErrorCode, type ElfSource } from './elf.js';
-import { acquireInput, memoryView } from './input-region.js';
+import { ElfError, runElfCore, type ElfErrorCode, type ElfSource } from './elf.js';
 import { wasmExports } from './wasm.js';
 
 export interface ElfVersionNeed {
@@ -27,7 +25,6 @@ const CODES: readonly (ElfErrorCode | undefined)[] = [
   'STRTAB_UNMAPPED', 'STRING_OUT_OF_RANGE', 'STRING_UNTERMINATED', 'BAD_NOTE', 'TOO_LARGE',
 ];
 const MAX_ROUNDS = 8;
-const MAX_TOTAL_BYTES = 64 << 20;
 const decoder = new TextDecoder('utf-8');
 
 /** The core's version-reader exports (assembly/elf-versions.ts). */
@@ -36,30 +33,6 @@ interface VersionExports {
   elfVersionsNeedCount(): number;
 }
 const versionExports = (): VersionExports => wasmExports() as unknown as VersionExports;
-
-interface Chunk {
-  offset: number;
-  bytes: Uint8Array;
-}
-
-function place(chunks: readonly Chunk[], fileSize: number): void {
-  const tableEnd = 16 + chunks.length * 16;
-  let total = tableEnd;
-  for (const chunk of chunks) total += chunk.bytes.length;
-  const base = acquireInput(total);
-  const view = new DataView(wasmExports().memory.buffer, base, total);
-  view.setUint32(0, chunks.length, true);
-  view.setUint32(4, 0, true);
-  view.setBigUint64(8, BigInt(fileSize), true);
-  let at = tableEnd;
-  chunks.forEach((chunk, i) => {
-    view.setBigUint64(16 + i * 16, BigInt(chunk.offset), true);
-    view.setUint32(16 + i * 16 + 8, chunk.bytes.length, true);
-    view.setUint32(16 + i * 16 + 12, at, true);
-    memoryView(base + at, chunk.bytes.length).set(chunk.bytes);
-    at += chunk.bytes.length;
-  });
-}
 
 function collect(): ElfVersions {
   const exports = wasmExports();
@@ -81,33 +54,21 @@ function collect(): ElfVersions {
 
 /** Reads an ELF file's version needs and definitions through `source`. */
 export function readElfVersionsFrom(source: ElfSource, file?: string): ElfVersions {
-  const chunks: Chunk[] = [{ offset: 0, bytes: source.read(0, Math.min(source.size, ELF_HEAD_BYTES)) }];
-  let total = chunks[0]!.bytes.length;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    try {
-      place(chunks, source.size);
-    } catch (err) {
-      if (err instanceof LdCacheError) throw new ElfError('OUT_OF_MEMORY', 0, file);
-      throw err;
-    }
-    const exports = wasmExports();
-    const status = versionExports().elfVersions();
-    if (status === 0) return collect();
-    const view = new DataView(exports.memory.buffer, exports.resultBase());
-    if (status === 2) throw new ElfError(CODES[view.getInt32(4, true)] ?? 'TRUNCATED', view.getFloat64(8, true), file);
-    if (status !== 1) throw new ElfError('OUT_OF_MEMORY', 0, file);
-    const count = versionExports().elfVersionsNeedCount();
-    for (let i = 0; i < count; i++) {
-      const offset = view.getFloat64(16 + i * 16, true);
-      const length = view.getFloat64(16 + i * 16 + 8, true);
-      total += length;
-      if (total > MAX_TOTAL_BYTES) throw new ElfError('TOO_LARGE', offset, file);
-      const bytes = source.read(offset, length);
-      if (bytes.length < length) throw new ElfError('TRUNCATED', offset + bytes.length, file);
-      chunks.push({ offset, bytes });
-    }
-  }
-  throw new ElfError('TOO_LARGE', 0, file, 'ELF headers point at too many separate ranges');
+  return runElfCore(
+    source,
+    file,
+    MAX_ROUNDS,
+    () => 'OUT_OF_MEMORY',
+    () => {
+      const exports = wasmExports();
+      const status = versionExports().elfVersions();
+      if (status === 0) return { need: false, result: collect() };
+      const view = new DataView(exports.memory.buffer, exports.resultBase());
+      if (status === 2) throw new ElfError(CODES[view.getInt32(4, true)] ?? 'TRUNCATED', view.getFloat64(8, true), file);
+      if (status !== 1) throw new ElfError('OUT_OF_MEMORY', 0, file);
+      return { need: true, count: versionExports().elfVersionsNeedCount(), at: 16 };
+    },
+  );
 }
 
 export function readElfVersions(bytes: Uint8Array, file?: string): ElfVersions {

@@ -128,30 +128,6 @@ const R = {
   abiVersion: L.ELF_ABIVERSION, needs: L.ELF_NEEDS, neededList: L.ELF_NEEDED_LIST,
 } as const;
 
-interface Chunk {
-  offset: number;
-  bytes: Uint8Array;
-}
-
-function place(chunks: readonly Chunk[], fileSize: number): void {
-  const tableEnd = 16 + chunks.length * 16;
-  let total = tableEnd;
-  for (const chunk of chunks) total += chunk.bytes.length;
-  const base = acquireInput(total);
-  const view = new DataView(wasmExports().memory.buffer, base, total);
-  view.setUint32(0, chunks.length, true);
-  view.setUint32(4, 0, true);
-  view.setBigUint64(8, BigInt(fileSize), true);
-  let at = tableEnd;
-  chunks.forEach((chunk, i) => {
-    view.setBigUint64(16 + i * 16, BigInt(chunk.offset), true);
-    view.setUint32(16 + i * 16 + 8, chunk.bytes.length, true);
-    view.setUint32(16 + i * 16 + 12, at, true);
-    memoryView(base + at, chunk.bytes.length).set(chunk.bytes);
-    at += chunk.bytes.length;
-  });
-}
-
 const decoder = new TextDecoder('utf-8');
 
 function decodeAt(memory: ArrayBuffer, address: number, length: number): string {
@@ -188,33 +164,55 @@ function collect(): Omit<ElfInfo, 'arch'> {
   };
 }
 
-/** Reads an ELF file through `source`, fetching only the ranges its headers point at. */
-export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
+interface Chunk {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+function place(chunks: readonly Chunk[], fileSize: number): void {
+  const tableEnd = 16 + chunks.length * 16;
+  let total = tableEnd;
+  for (const chunk of chunks) total += chunk.bytes.length;
+  const base = acquireInput(total);
+  const view = new DataView(wasmExports().memory.buffer, base, total);
+  view.setUint32(0, chunks.length, true);
+  view.setUint32(4, 0, true);
+  view.setBigUint64(8, BigInt(fileSize), true);
+  let at = tableEnd;
+  chunks.forEach((chunk, i) => {
+    view.setBigUint64(16 + i * 16, BigInt(chunk.offset), true);
+    view.setUint32(16 + i * 16 + 8, chunk.bytes.length, true);
+    view.setUint32(16 + i * 16 + 12, at, true);
+    memoryView(base + at, chunk.bytes.length).set(chunk.bytes);
+    at += chunk.bytes.length;
+  });
+}
+
+/** One pass of a wasm ELF reader: its result, or `count` (offset, length) f64 pairs at `at` in the result table it needs next. */
+export type ElfCoreStep<T> = { need: false; result: T } | { need: true; count: number; at: number };
+
+/**
+ * Drives a wasm ELF reader that asks for ranges on demand (elfParse, elfVersions): places the
+ * ranges read so far in the input region, runs `step`, and reads what it asks for next, at most
+ * `rounds` times and 64 MiB in all. `placeFailed` names the error when the input region cannot be had.
+ */
+export function runElfCore<T>(source: ElfSource, file: string | undefined, rounds: number, placeFailed: (err: LdCacheError) => ElfErrorCode, step: () => ElfCoreStep<T>): T {
   const chunks: Chunk[] = [{ offset: 0, bytes: source.read(0, Math.min(source.size, ELF_HEAD_BYTES)) }];
   let total = chunks[0]!.bytes.length;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     try {
       place(chunks, source.size);
     } catch (err) {
-      if (err instanceof LdCacheError) throw new ElfError(err.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'INTERNAL', 0, file);
+      if (err instanceof LdCacheError) throw new ElfError(placeFailed(err), 0, file);
       throw err;
     }
+    const outcome = step();
+    if (!outcome.need) return outcome.result;
     const exports = wasmExports();
-    const status = exports.elfParse();
-    if (status === L.ELF_STATUS_OK) {
-      const info = collect();
-      return { ...info, arch: elfArch(info.machine, info.bits, info.flags) };
-    }
     const view = new DataView(exports.memory.buffer, exports.resultBase());
-    if (status === L.ELF_STATUS_ERROR) {
-      throw elfCoreError(view.getInt32(R.errorCode, true), view.getFloat64(R.errorOffset, true), file);
-    }
-    if (status === L.ELF_STATUS_NO_MEMORY) throw new ElfError('OUT_OF_MEMORY', 0, file);
-    if (status !== L.ELF_STATUS_NEED) throw new ElfError('INTERNAL', 0, file, `wasm core returned unknown ELF status ${status}`);
-    const count = exports.elfNeedCount();
-    for (let i = 0; i < count; i++) {
-      const offset = view.getFloat64(R.needs + i * 16, true);
-      const length = view.getFloat64(R.needs + i * 16 + 8, true);
+    for (let i = 0; i < outcome.count; i++) {
+      const offset = view.getFloat64(outcome.at + i * 16, true);
+      const length = view.getFloat64(outcome.at + i * 16 + 8, true);
       total += length;
       if (total > MAX_TOTAL_BYTES) throw new ElfError('TOO_LARGE', offset, file);
       const bytes = source.read(offset, length);
@@ -224,6 +222,31 @@ export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
     }
   }
   throw new ElfError('TOO_LARGE', 0, file, 'ELF headers point at too many separate ranges');
+}
+
+/** Reads an ELF file through `source`, fetching only the ranges its headers point at. */
+export function readElfFrom(source: ElfSource, file?: string): ElfInfo {
+  return runElfCore(
+    source,
+    file,
+    MAX_ROUNDS,
+    (err) => (err.code === 'OUT_OF_MEMORY' ? 'OUT_OF_MEMORY' : 'INTERNAL'),
+    () => {
+      const exports = wasmExports();
+      const status = exports.elfParse();
+      if (status === L.ELF_STATUS_OK) {
+        const info = collect();
+        return { need: false, result: { ...info, arch: elfArch(info.machine, info.bits, info.flags) } };
+      }
+      const view = new DataView(exports.memory.buffer, exports.resultBase());
+      if (status === L.ELF_STATUS_ERROR) {
+        throw elfCoreError(view.getInt32(R.errorCode, true), view.getFloat64(R.errorOffset, true), file);
+      }
+      if (status === L.ELF_STATUS_NO_MEMORY) throw new ElfError('OUT_OF_MEMORY', 0, file);
+      if (status !== L.ELF_STATUS_NEED) throw new ElfError('INTERNAL', 0, file, `wasm core returned unknown ELF status ${status}`);
+      return { need: true, count: exports.elfNeedCount(), at: R.needs };
+    },
+  );
 }
 
 /** Reads an ELF file held in memory. */
