@@ -1,7 +1,8 @@
 // Reads the ELF headers of a file inside a root: opened safely (rootfs), then only the ranges
 // the headers point at are read (the first 64 KiB, plus dynamic/string/note ranges on demand).
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { ELF_HEAD_BYTES, readElfFrom, type ElfInfo } from '../core/elf.js';
+import { fdElfSource } from './elf-fd-source.js';
 import type { RootFs } from './rootfs.js';
 
 export interface ElfFile {
@@ -16,26 +17,9 @@ const head = new Uint8Array(ELF_HEAD_BYTES);
 export function readElfInRoot(fs: RootFs, path: string): ElfFile {
   const { fd, resolved } = fs.open(path);
   try {
-    const size = resolved.stats.size;
-    const info = readElfFrom(
-      {
-        size,
-        read(offset, length) {
-          const want = Math.max(0, Math.min(length, size - offset));
-          // The head read (the most common, and the largest) reuses one buffer: readElfFrom
-          // copies it into wasm memory before this function returns.
-          const buffer = offset === 0 && want <= head.length ? head.subarray(0, want) : new Uint8Array(want);
-          let done = 0;
-          while (done < buffer.length) {
-            const n = readSync(fd, buffer, done, buffer.length - done, offset + done);
-            if (n === 0) break;
-            done += n;
-          }
-          return buffer.subarray(0, done);
-        },
-      },
-      resolved.path,
-    );
+    // The head read (the most common, and the largest) reuses one buffer: readElfFrom copies it
+    // into wasm memory before this function returns.
+    const info = readElfFrom(fdElfSource(fd, resolved.stats.size, head), resolved.path);
     return { path: resolved.path, info };
   } finally {
     closeSync(fd);
