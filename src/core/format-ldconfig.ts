@@ -67,33 +67,51 @@ const CHUNK_BYTES = 1 << 20;
 /** The core's text table for one glibc version (see assembly/format.ts), made once per version. */
 const textTables = new Map<GlibcVersion, Uint8Array>();
 
+/**
+ * A core text table (assembly/format.ts): `words` u32 words, (offset, length) pairs that `fill`
+ * sets with `add(word, text)`, followed by the UTF-8 texts.
+ */
+export function buildTextTable(words: number, fill: (add: (word: number, text: string) => void) => void): Uint8Array {
+  const table = new Uint32Array(words);
+  const parts: Uint8Array[] = [];
+  let at = words * 4;
+  fill((word, text) => {
+    const bytes = encoder.encode(text);
+    table[word] = at;
+    table[word + 1] = bytes.length;
+    parts.push(bytes);
+    at += bytes.length;
+  });
+  const result = new Uint8Array(at);
+  result.set(new Uint8Array(table.buffer));
+  let offset = words * 4;
+  for (const part of parts) {
+    result.set(part, offset);
+    offset += part.length;
+  }
+  return result;
+}
+
 function textTable(glibc: GlibcVersion): Uint8Array {
   let table = textTables.get(glibc);
   if (table) return table;
-  const words = new Uint32Array(FT_WORDS);
-  const parts: Uint8Array[] = [];
-  let at = FT_WORDS * 4;
-  const add = (word: number, text: string): void => {
-    const bytes = encoder.encode(text);
-    words[word] = at;
-    words[word + 1] = bytes.length;
-    parts.push(bytes);
-    at += bytes.length;
-  };
-  for (let v = 0; v < 256; v++) {
-    add(FT_TYPE + 2 * v, ` (${typeText(v, glibc)}`);
-    add(FT_REQUIRED + 2 * v, requiredText(v << 8, glibc));
-  }
-  for (let os = 0; os < FT_OS_NAMES; os++) add(FT_OS + 2 * os, OS_NAMES[os] ?? 'Unknown OS');
-  table = new Uint8Array(at);
-  table.set(new Uint8Array(words.buffer));
-  let offset = FT_WORDS * 4;
-  for (const part of parts) {
-    table.set(part, offset);
-    offset += part.length;
-  }
+  table = buildTextTable(FT_WORDS, (add) => {
+    for (let v = 0; v < 256; v++) {
+      add(FT_TYPE + 2 * v, ` (${typeText(v, glibc)}`);
+      add(FT_REQUIRED + 2 * v, requiredText(v << 8, glibc));
+    }
+    for (let os = 0; os < FT_OS_NAMES; os++) add(FT_OS + 2 * os, OS_NAMES[os] ?? 'Unknown OS');
+  });
   textTables.set(glibc, table);
   return table;
+}
+
+/** The indexes of the entries to show (every one without `include`). */
+export function shownIndexes(cache: LdCache, include: ((entry: LdCacheEntry) => boolean) | undefined): number[] | undefined {
+  if (!include) return undefined;
+  const shown: number[] = [];
+  for (const entry of cache) if (include(entry)) shown.push(entry.index);
+  return shown;
 }
 
 /** The cache itself while its parse result is in wasm memory, else the same bytes parsed there again. */
@@ -155,12 +173,7 @@ export function* formatLdconfigChunks(given: LdCache, displayName: string, optio
   // A compat header found only at the 4-aligned offset (32-bit writer): 64-bit glibc misses it
   // and prints the old table; so do we.
   const cache = given.compatAlignment === 4 ? parseLdCache(given.bytes.slice(), { file: given.file, glibc64Reader: true }) : residentCache(given);
-  const include = options.include;
-  let shown: number[] | undefined;
-  if (include) {
-    shown = [];
-    for (const entry of cache) if (include(entry)) shown.push(entry.index);
-  }
+  const shown = shownIndexes(cache, options.include);
   const hasExtensions = printsExtensions(glibc);
   const total = shown?.length ?? cache.count;
   // The count is a signed int in glibc's printf.

@@ -4,7 +4,7 @@
 // from the core's table, with no entry object per entry.
 import { archBits, archName, DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
 import { FJ_ARCH, FJ_KEY, FJ_KEYS, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
-import { coreChunks, residentCache } from './format-ldconfig.js';
+import { buildTextTable, coreChunks, residentCache, shownIndexes } from './format-ldconfig.js';
 import { H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
@@ -126,14 +126,6 @@ function tableEntryText(cache: ParsedLdCache, i: number, glibc: GlibcVersion): s
   return `{"index":${i},"name":${quote(cache.nameAt(i))},"path":${quote(cache.pathAt(i))},"flags":${flags},"type":${flags & 0xff},"required":${flags & 0xff00},"arch":${quote(cache.archAt(i))},"bits":${cache.bitsAt(i)},"osVersion":${cache.osVersionAt(i)},"hwcap":"${hwcapHexOf(high, low)}","hwcapName":${hwcapName === undefined ? 'null' : quote(hwcapName)},"flagsText":${quote(flagsText(flags, glibc))}}`;
 }
 
-/** The indexes of the entries to show (every one without `include`). */
-function shownIndexes(cache: LdCache, include: ((entry: LdCacheEntry) => boolean) | undefined): number[] | undefined {
-  if (!include) return undefined;
-  const shown: number[] = [];
-  for (const entry of cache) if (include(entry)) shown.push(entry.index);
-  return shown;
-}
-
 /** Entry `n` of the shown ones, as JSON. */
 function entryJSONAt(cache: LdCache, shown: number[] | undefined, n: number, glibc: GlibcVersion): EntryJSON {
   const i = shown ? shown[n]! : n;
@@ -171,30 +163,15 @@ function jsonTextTable(cache: ParsedLdCache, glibc: GlibcVersion): Uint8Array {
   const key = `${glibc}/${cache.family}`;
   const known = jsonTextTables.get(key);
   if (known) return known;
-  const words = new Uint32Array(FJ_WORDS);
-  const parts: Uint8Array[] = [];
-  let at = FJ_WORDS * 4;
-  const add = (word: number, text: string): void => {
-    const bytes = encoder.encode(text);
-    words[word] = at;
-    words[word + 1] = bytes.length;
-    parts.push(bytes);
-    at += bytes.length;
-  };
-  for (let v = 0; v < 256; v++) {
-    add(FJ_TYPE + 2 * v, typeText(v, glibc));
-    add(FJ_REQUIRED + 2 * v, requiredText(v << 8, glibc));
-    add(FJ_ARCH + 2 * v, `"arch":${JSON.stringify(archName(v << 8, cache.family))},"bits":${archBits(v << 8, cache.family)}`);
-  }
   if (JSON_KEYS.length !== FJ_KEYS) throw new Error('JSON_KEYS and the core disagree');
-  JSON_KEYS.forEach((key, k) => add(FJ_KEY + 2 * k, key));
-  const table = new Uint8Array(at);
-  table.set(new Uint8Array(words.buffer));
-  let offset = FJ_WORDS * 4;
-  for (const part of parts) {
-    table.set(part, offset);
-    offset += part.length;
-  }
+  const table = buildTextTable(FJ_WORDS, (add) => {
+    for (let v = 0; v < 256; v++) {
+      add(FJ_TYPE + 2 * v, typeText(v, glibc));
+      add(FJ_REQUIRED + 2 * v, requiredText(v << 8, glibc));
+      add(FJ_ARCH + 2 * v, `"arch":${JSON.stringify(archName(v << 8, cache.family))},"bits":${archBits(v << 8, cache.family)}`);
+    }
+    JSON_KEYS.forEach((key, k) => add(FJ_KEY + 2 * k, key));
+  });
   jsonTextTables.set(key, table);
   return table;
 }
