@@ -4,12 +4,9 @@
 // Debian-shaped driver root: the container sees exactly the expected device nodes and the
 // driver's files with their bytes, read-only.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { expectedMounts, gpusByIndex, TRIPLET } from './helpers/cdi-expect.js';
-import { charDevices, hashes } from './helpers/container-output.js';
+import { allGpusView, oneGpuViews } from './helpers/cdi-container-view.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { createPodmanHarness, type PodmanHarness } from './helpers/podman.js';
 import { ensurePodman5, podman5SkipReason } from './helpers/podman5.js';
@@ -19,8 +16,6 @@ const repo = resolve(import.meta.dirname, '..');
 // On CI (root, Debian 12, the Debian mirror reachable) the engine must run: a reason is a failure
 // there (describeNeeding), a skip with the reason elsewhere.
 const skipReason = await podman5SkipReason();
-
-const sha256 = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReason, () => {
   let built: DriverRoot;
@@ -38,12 +33,6 @@ describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReas
     await built?.cleanup();
   });
 
-  const nodeListing = 'ls -l /dev/nvidia* /dev/nvidia-caps/* 2>/dev/null; true';
-  const controls = (): [string, string][] =>
-    built.devices
-      .filter((d) => !/^\/dev\/nvidia\d+$/.test(d.path) && !d.path.startsWith('/dev/nvidia-caps/'))
-      .map((d) => [d.path, `${d.major},${d.minor}`]);
-
   it('is Podman 5', async () => {
     const result = await podman.podman(['--version']);
     expect(result.code, result.stderr).toBe(0);
@@ -51,36 +40,18 @@ describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReas
   });
 
   it('--device nvidia.com/gpu=all: every GPU node and control node, every driver file with its bytes, read-only', async () => {
-    const want = expectedMounts(built);
-    for (const lib of built.libraries) want.set(`/usr/lib/${TRIPLET[lib.abi]}/${lib.soname}`, lib.path);
-    const cuda = built.libraries.find((l) => l.name.startsWith('libcuda.so.') && l.bits === 64)!;
-    const script = [
-      nodeListing,
-      `sha256sum ${[...want.keys()].join(' ')}`,
-      `if echo x > ${cuda.path}; then echo WRITE-OK; else echo WRITE-REFUSED; fi 2>&1`,
-      `grep ' ${cuda.path} ' /proc/mounts`,
-    ].join('; ');
-    const result = await podman.run({ devices: ['nvidia.com/gpu=all'], script });
+    const view = allGpusView(built);
+    const result = await podman.run({ devices: ['nvidia.com/gpu=all'], script: view.script });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const wantNodes = new Map(
-      built.devices.filter((d) => !d.path.startsWith('/dev/nvidia-caps/')).map((d) => [d.path, `${d.major},${d.minor}`]),
-    );
-    expect(charDevices(result.stdout)).toEqual(wantNodes);
-    const seen = hashes(result.stdout);
-    for (const [containerPath, realPath] of want) expect(seen.get(containerPath), containerPath).toBe(sha256(built.root + realPath));
-    expect(result.stdout).toContain('WRITE-REFUSED');
-    expect(result.stdout).not.toContain('WRITE-OK');
-    expect(result.stdout).toMatch(new RegExp(` ${cuda.path.replace(/\./g, '\\.')} \\S+ ro,`));
+    view.check(result.stdout);
   });
 
   it('--device nvidia.com/gpu=0 and =1: only that GPU node plus the control nodes, and the libraries', async () => {
-    const ml = built.libraries.find((l) => l.name.startsWith('libnvidia-ml.so.') && l.bits === 64)!;
-    for (const [index, gpu] of gpusByIndex(built).entries()) {
-      const result = await podman.run({ devices: [`nvidia.com/gpu=${index}`], script: `${nodeListing}; sha256sum ${ml.path}` });
+    for (const view of oneGpuViews(built)) {
+      const result = await podman.run({ devices: [view.device], script: view.script });
       expect(result.code, result.stderr).toBe(0);
-      expect(charDevices(result.stdout), `gpu=${index}`).toEqual(new Map([[`/dev/nvidia${gpu.minor}`, `195,${gpu.minor}`], ...controls()]));
-      expect(hashes(result.stdout).get(ml.path)).toBe(sha256(built.root + ml.path));
+      view.check(result.stdout);
     }
   });
 
