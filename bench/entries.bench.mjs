@@ -4,11 +4,12 @@
 // same entry objects. Every line parses the file and then reads the named fields of every entry.
 // Peak memory: each task is also run once in a child process, whose peak RSS is printed.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
+import { peakKiB } from './peak-rss.mjs';
 import { parseLdCache } from '../dist/core/parse.js';
 import { archBits, archName, cacheFamily } from '../dist/core/abi.js';
 import { benchCache } from './gen-cache.mjs';
@@ -129,15 +130,6 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
-// Peak RSS from GNU time where present (a child's own getrusage also counts the parent it was forked from).
-const peakKiB = (env, args) => {
-  const out = join(tmpdir(), `ldcache-bench-rss-${process.pid}`);
-  if (!existsSync('/usr/bin/time')) return JSON.parse(execFileSync(process.execPath, args, { env, encoding: 'utf8' }) || '{"maxRssKiB":0}').maxRssKiB ?? 0;
-  execFileSync('/usr/bin/time', ['-o', out, '-f', '%M', process.execPath, ...args], { env, encoding: 'utf8' });
-  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
-  rmSync(out, { force: true });
-  return kib;
-};
 const base = peakKiB(process.env, ['-e', '0']);
 const rss = names.map((_, i) => peakKiB({ ...process.env, LDCACHE_BENCH_TASK: String(i) }, [fileURLToPath(import.meta.url)]));
 

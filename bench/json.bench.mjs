@@ -2,12 +2,11 @@
 // ldconfig -p text, consumed chunk by chunk) against `cacheJSONChunks` (the --json document,
 // consumed the same way) and `cacheToJSON` (an object per entry, kept). Every task parses the
 // file first. Peak memory: each task is also run once in a child process (peak RSS printed).
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tmpdir } from 'node:os';
 import { Bench } from 'tinybench';
+import { peakKiB } from './peak-rss.mjs';
 import { parseLdCache } from '../dist/core/parse.js';
 import { formatLdconfigChunks } from '../dist/core/format-ldconfig.js';
 import { cacheJSONChunks, cacheToJSON } from '../dist/core/json.js';
@@ -54,15 +53,6 @@ const bench = new Bench({ time: Number(process.env.LDCACHE_BENCH_MS ?? 2000), it
 let sink = 0;
 for (const name of names) bench.add(name, () => { sink += tasks[name](); });
 await bench.run();
-// Peak RSS from GNU time where present (a child's own getrusage also counts the parent it was forked from).
-const peakKiB = (env, args) => {
-  const out = join(tmpdir(), `ldcache-bench-rss-${process.pid}`);
-  if (!existsSync('/usr/bin/time')) return JSON.parse(execFileSync(process.execPath, args, { env, encoding: 'utf8' }) || '{"maxRssKiB":0}').maxRssKiB ?? 0;
-  execFileSync('/usr/bin/time', ['-o', out, '-f', '%M', process.execPath, ...args], { env, encoding: 'utf8' });
-  const kib = Number(readFileSync(out, 'utf8').trim().split('\n').pop());
-  rmSync(out, { force: true });
-  return kib;
-};
 const base = peakKiB(process.env, ['-e', '0']);
 const rss = names.map((_, i) => peakKiB({ ...process.env, LDCACHE_BENCH_TASK: String(i) }, [fileURLToPath(import.meta.url)]));
 const text = bench.tasks[0].result.latency.p50;
