@@ -68,7 +68,9 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
     const generations = async (): Promise<string[]> =>
       (await readdir(base)).filter((n) => n === built.version || n.startsWith(`${built.version}-`)).sort((a, b) => b.length - a.length || b.localeCompare(a));
 
-    // One undisturbed run of each kind gives the expected content and the time window to aim at.
+    // One undisturbed run of each kind gives the expected content and the time window to aim at:
+    // the longer run, and later the latest run that ended before its kill (a machine that was slow
+    // at first would otherwise push every kill past the end of the build).
     let window = 0;
     for (const copy of [false, true]) {
       const started = Date.now();
@@ -95,12 +97,14 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
           damaged.add(current);
         } else await rm(join(base, current), { recursive: true });
       }
+      const started = Date.now();
       const result = await create(built.root, dir, run % 2 === 1, Math.floor(random() * window * 1.2));
       if (result.signal === 'SIGKILL') {
         killed += 1;
         if ((await readdir(base)).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
       } else {
         expect(result.code, result.stderr).toBe(0);
+        window = Date.now() - started;
       }
       // Every published generation is complete, except a damaged one we made ourselves.
       const published = await generations();
