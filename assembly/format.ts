@@ -81,6 +81,16 @@ function decimal(out: usize, value: u32): usize {
   return big ? bswap<u32>(raw) : raw;
 }
 
+/** The entry index at position `n` of the list at `list` (0: every entry, in order). */
+@inline function listed(list: usize, n: u32): u32 {
+  return list == 0 ? n : load<u32>(list + (<usize>n << 2));
+}
+
+/** Word `field` (E_*) of the parse table's entry at `entry`. */
+@inline function entryWord(entry: usize, field: u32): u32 {
+  return load<u32>(entry + (<usize>field << 2));
+}
+
 /**
  * Formats entries [from, to) of the list at `list` (u32 entry indexes; 0 = every entry, in
  * order) into [out, out + capacity). Stops before a line that may not fit; returns the position
@@ -99,12 +109,12 @@ export function formatLines(texts: usize, list: usize, from: u32, to: u32, out: 
   const limit = out + <usize>capacity;
   let n = from;
   for (; n < to; n++) {
-    const i = list == 0 ? n : load<u32>(list + (<usize>n << 2));
+    const i = listed(list, n);
     const entry = table + (<usize>i * ENTRY_WORDS << 2);
-    const nameAt = load<u32>(entry + (<usize>E_NAME_OFFSET << 2));
-    const nameLength = load<u32>(entry + (<usize>E_NAME_LENGTH << 2));
-    const pathAt = load<u32>(entry + (<usize>E_PATH_OFFSET << 2));
-    const pathLength = load<u32>(entry + (<usize>E_PATH_LENGTH << 2));
+    const nameAt = entryWord(entry, E_NAME_OFFSET);
+    const nameLength = entryWord(entry, E_NAME_LENGTH);
+    const pathAt = entryWord(entry, E_PATH_OFFSET);
+    const pathLength = entryWord(entry, E_PATH_LENGTH);
     if (out + <usize>nameLength + <usize>pathLength + FIXED_MAX > limit) break;
     const record = records + <usize>i * recordSize;
     const entryFlags = read32(record, big);
@@ -269,12 +279,12 @@ export function formatJsonLines(texts: usize, list: usize, from: u32, to: u32, t
   const limit = out + <usize>capacity;
   let n = from;
   for (; n < to; n++) {
-    const i = list == 0 ? n : load<u32>(list + (<usize>n << 2));
+    const i = listed(list, n);
     const entry = table + (<usize>i * ENTRY_WORDS << 2);
-    const nameAt = load<u32>(entry + (<usize>E_NAME_OFFSET << 2));
-    const nameLength = load<u32>(entry + (<usize>E_NAME_LENGTH << 2));
-    const pathAt = load<u32>(entry + (<usize>E_PATH_OFFSET << 2));
-    const pathLength = load<u32>(entry + (<usize>E_PATH_LENGTH << 2));
+    const nameAt = entryWord(entry, E_NAME_OFFSET);
+    const nameLength = entryWord(entry, E_NAME_LENGTH);
+    const pathAt = entryWord(entry, E_PATH_OFFSET);
+    const pathLength = entryWord(entry, E_PATH_LENGTH);
     const record = records + <usize>i * recordSize;
     const entryFlags = read32(record, big);
     const high: u32 = old ? 0 : read32(record + (big ? 16 : 20), big);
