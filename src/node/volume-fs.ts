@@ -70,7 +70,8 @@ export function workName(kind: 'tmp' | 'old', version: string): string {
   return `.${kind}-${version}-${process.pid}-${randomBytes(6).toString('hex')}`;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it does, owned by another user). */
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);

@@ -9,23 +9,13 @@ import { constants } from 'node:fs';
 import { open, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HostError, hostErrorFrom } from './errors.js';
-import { errorCode, readSmallFile } from './volume-fs.js';
+import { errorCode, processAlive, readSmallFile } from './volume-fs.js';
 
 export const LOCK_NAME = '.nvidia-volume.lock';
 const STALE_MS = 30_000;
 const WAIT_MS = 20_000;
 
 const queues = new Map<string, Promise<unknown>>();
-
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errorCode(err) === 'EPERM';
-  }
-}
 
 async function acquire(file: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS;
@@ -50,7 +40,7 @@ async function acquire(file: string): Promise<void> {
     } catch {
       // A symlink or another odd file there: treated as a dead holder's and replaced below.
     }
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder) || age > STALE_MS) {
+    if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder) || age > STALE_MS) {
       await unlink(file).catch(() => undefined);
       continue;
     }
