@@ -16,6 +16,7 @@ import { DriverVolumePlugin } from '../src/node/plugin-handlers.js';
 import { PLUGIN_CONTENT_TYPE, startPluginServer, type PluginServer } from '../src/node/plugin-server.js';
 import { startRestApi } from '../src/node/rest-api.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { recordedDiscovery } from './helpers/recorded-discovery.js';
 import { runCommand } from './helpers/dockerd.js';
 import { tree } from './helpers/fs-tree.js';
 import { describeNeeding } from './helpers/requirements.js';
@@ -25,28 +26,7 @@ const repo = resolve(import.meta.dirname, '..');
 
 const run = promisify(execFile);
 
-/** The discovery of a built root, from the helper's record (GPUs with their nodes' paths). */
-function discoveryOf(built: DriverRoot): DriverDiscovery {
-  return {
-    root: built.root,
-    driverVersion: built.version,
-    versionSource: 'proc',
-    librarySource: 'cache',
-    abis: ['x86-64', 'i386'],
-    gpus: built.gpus.map((g) => ({ busId: g.busId, model: g.model, uuid: g.uuid, minor: g.minor, devicePath: `/dev/nvidia${g.minor}` })),
-    libraries: built.libraries.map((lib) => ({
-      path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
-      category: 'compute', cacheName: null, cachePath: null,
-    })),
-    binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
-    devices: [
-      { path: '/dev/nvidiactl', kind: 'control', major: 195, minor: 255, mode: 0o20666 },
-      { path: '/dev/nvidia-uvm', kind: 'uvm', major: 235, minor: 0, mode: 0o20666 },
-      ...built.gpus.map((g) => ({ path: `/dev/nvidia${g.minor}`, kind: 'gpu' as const, major: 195, minor: g.minor, mode: 0o20666 })),
-    ],
-    firmware: [], ipc: [], rejected: [], warnings: [],
-  };
-}
+const discoveryOf = (built: DriverRoot): DriverDiscovery => recordedDiscovery(built, { devices: true });
 
 interface Reply {
   status: number;

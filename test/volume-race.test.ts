@@ -18,6 +18,7 @@ import type { DriverDiscovery } from '../src/node/discovery-types.js';
 import { RootFs } from '../src/node/rootfs.js';
 import { createDriverVolume } from '../src/node/volume.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { recordedDiscovery } from './helpers/recorded-discovery.js';
 import { runCommand } from './helpers/dockerd.js';
 import { need } from './helpers/requirements.js';
 
@@ -38,22 +39,7 @@ function random(seed: number): () => number {
   };
 }
 
-function discoveryOf(built: DriverRoot): DriverDiscovery {
-  return {
-    root: built.root,
-    driverVersion: built.version,
-    versionSource: 'proc',
-    librarySource: 'cache',
-    abis: ['x86-64'],
-    gpus: [],
-    libraries: built.libraries.map((lib) => ({
-      path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
-      category: 'compute', cacheName: null, cachePath: null,
-    })),
-    binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
-    devices: [], firmware: [], ipc: [], rejected: [], warnings: [],
-  };
-}
+const discoveryOf = (built: DriverRoot): DriverDiscovery => recordedDiscovery(built, { abis: ['x86-64'] });
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 const SECRET = 'OUTSIDE-SECRET';

@@ -14,6 +14,7 @@ import { createDriverVolume } from '../src/node/volume.js';
 import { listDriverVolumes, removeDriverVolume } from '../src/node/volume-list.js';
 import { MANIFEST_NAME, verifyVolume } from '../src/node/volume-manifest.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
+import { recordedDiscovery } from './helpers/recorded-discovery.js';
 import { runCommand } from './helpers/dockerd.js';
 import { tree } from './helpers/fs-tree.js';
 import { judgeVolume } from './helpers/volume-judge.js';
@@ -24,23 +25,7 @@ const repo = resolve(import.meta.dirname, '..');
 const run = promisify(execFile);
 const isRoot = process.getuid?.() === 0;
 
-/** What discovery must report for a built root: computed from the helper's own record. */
-function discoveryOf(built: DriverRoot, version = built.version): DriverDiscovery {
-  return {
-    root: built.root,
-    driverVersion: version,
-    versionSource: 'proc',
-    librarySource: 'cache',
-    abis: ['x86-64', 'i386'],
-    gpus: [],
-    libraries: built.libraries.map((lib) => ({
-      path: lib.path, name: lib.name, soname: lib.soname, arch: lib.abi, bits: lib.bits,
-      category: 'compute', cacheName: null, cachePath: null,
-    })),
-    binaries: built.binaries.map((b) => ({ name: b.name, path: b.path, linkPath: b.path })),
-    devices: [], firmware: [], ipc: [], rejected: [], warnings: [],
-  };
-}
+const discoveryOf = (built: DriverRoot, version = built.version): DriverDiscovery => recordedDiscovery(built, { version });
 
 let built: DriverRoot;
 let work: string;
