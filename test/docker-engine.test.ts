@@ -2,12 +2,13 @@
 // helpers/dockerd.ts): volume create/inspect/ls/rm through the plugin, a container that sees the
 // driver volume read-only, nvidia-docker passing device nodes (NV_GPU included), a plugin
 // restart that keeps the volume, and docker commands passed through untouched.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startPluginProcess } from './helpers/plugin-process.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { dockerdSkipReason, IMAGE, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
 import { describeNeeding } from './helpers/requirements.js';
@@ -26,22 +27,13 @@ describeNeeding('with a real Docker engine', skipReason, () => {
   let work: string;
   let dir: string;
   let plugin: ChildProcess | null = null;
-  let pluginLog = '';
+  let pluginLog = (): string => '';
   const volume = (): string => `nvidia_driver_${built.version}`;
 
   async function startPlugin(): Promise<void> {
-    pluginLog = '';
-    const child = spawn(process.execPath, [nvidiaVolume, 'plugin', '--name', pluginName, '--root', built.root, '--dir', dir, '--verbose'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (c: Buffer) => (pluginLog += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (pluginLog += c.toString()));
-    plugin = child;
-    const deadline = Date.now() + 20_000;
-    while (!pluginLog.includes('listening on')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${pluginLog}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const started = await startPluginProcess(nvidiaVolume, ['--name', pluginName, '--root', built.root, '--dir', dir, '--verbose']);
+    plugin = started.child;
+    pluginLog = started.log;
   }
 
   async function stopPlugin(): Promise<number | null> {
@@ -99,7 +91,7 @@ describeNeeding('with a real Docker engine', skipReason, () => {
     // Every Mount was matched by its Unmount.
     const state = JSON.parse(await readFile(join(dir, `.plugin-${pluginName}.mounts.json`), 'utf8')) as { mounts: object };
     expect(state.mounts).toEqual({});
-    expect(pluginLog).toMatch(/VolumeDriver\.Mount .*"ID":"[0-9a-f]{64}"/);
+    expect(pluginLog()).toMatch(/VolumeDriver\.Mount .*"ID":"[0-9a-f]{64}"/);
   });
 
   it('records a running container mount, so nvidia-volume remove refuses the volume until it stops', async () => {

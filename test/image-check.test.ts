@@ -8,11 +8,12 @@
 // trace mode (LD_TRACE_LOADED_OBJECTS=1, LD_WARN=yes: the file each soname resolved to, and
 // version errors), and busybox sha256sum tells whose file it is. Predicted = observed for every
 // soname, every image and both injections, failing ones included.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startPluginProcess } from './helpers/plugin-process.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, which, type Podman, type Spec } from './helpers/image-build.js';
@@ -104,7 +105,6 @@ describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman 
   let dockerd: PrivateDockerd;
   let podman: Podman;
   let plugin: ChildProcess | null = null;
-  let pluginLog = '';
   let sonames: string[] = [];
   const driverHash = new Map<string, string>(); // soname -> sha256 of the driver's file
   const images: { tag: string; layers: string[]; config?: { Env?: string[]; Labels?: Record<string, string> } }[] = [];
@@ -172,15 +172,7 @@ describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman 
     mkdirSync(specDir);
     const cdi = spawnSync(process.execPath, [nvidiaVolume, 'cdi', '--root', built.root, '--output', join(specDir, 'nvidia.json')], { encoding: 'utf8' });
     expect(cdi.status, cdi.stderr).toBe(0);
-    const child = spawn(process.execPath, [nvidiaVolume, 'plugin', '--name', pluginName, '--root', built.root, '--dir', join(work, 'volumes')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (c: Buffer) => (pluginLog += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (pluginLog += c.toString()));
-    plugin = child;
-    const deadline = Date.now() + 20_000;
-    while (!pluginLog.includes('listening on')) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`plugin did not start: ${pluginLog}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    plugin = (await startPluginProcess(nvidiaVolume, ['--name', pluginName, '--root', built.root, '--dir', join(work, 'volumes')])).child;
   }, 600_000);
 
   afterAll(async () => {
