@@ -1,5 +1,6 @@
 // Crash safety of `nvidia-volume create`: the real CLI as a child process, killed with SIGKILL
-// at random moments (30 runs, alternating hard links and copies, some starting from a damaged
+// at random moments (30 runs: every third one aimed at the build itself, killed a random time
+// after its work directory appears, since node's start-up fills most of a run; alternating hard links and copies, some starting from a damaged
 // volume, which is rebuilt as a new generation beside it). After every kill each published
 // generation is complete (or the one we damaged), judged against the root's own files (inodes,
 // bytes: test/helpers/volume-judge.ts), and kills must have landed both mid-build and before a new
@@ -7,8 +8,8 @@
 // leaves no work directory behind. Kill times come from a seeded generator: the seed is printed,
 // and LDCACHE_CRASH_SEED=N replays a run's choices.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, watch } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -33,14 +34,23 @@ function seeded(seed: number): () => number {
   };
 }
 
-function create(root: string, dir: string, copy: boolean, killAfterMs: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+/** When to kill a run: a time after its start, or a time after its work directory (`.tmp-…`) appears in `watched`. */
+type Kill = null | { afterStartMs: number } | { afterBuildStartsMs: number; watched: string };
+
+function create(root: string, dir: string, copy: boolean, kill: Kill): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolveRun) => {
     const child = spawn(process.execPath, [cli, 'create', '--root', root, '--dir', dir, ...(copy ? ['--copy'] : [])], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    const killLater = (ms: number) => (timer ??= setTimeout(() => child.kill('SIGKILL'), ms));
+    // inotify reports the work directory's creation as a 'rename' event of its name.
+    const watcher =
+      kill && 'watched' in kill ? watch(kill.watched, (_event, name) => String(name).startsWith('.tmp-') && killLater(kill.afterBuildStartsMs)) : undefined;
+    if (kill && 'afterStartMs' in kill) killLater(kill.afterStartMs);
     child.once('exit', (code, signal) => {
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
+      watcher?.close();
       resolveRun({ code, signal, stderr });
     });
   });
@@ -72,11 +82,20 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
     // the longer run, and later the latest run that ended before its kill (a machine that was slow
     // at first would otherwise push every kill past the end of the build).
     let window = 0;
+    let build = 0; // how long the build itself took: from the work directory's creation to its publication
     for (const copy of [false, true]) {
       const started = Date.now();
+      let buildStarted = 0;
+      await mkdir(base, { recursive: true });
+      const watcher = watch(base, (_event, name) => {
+        if (String(name).startsWith('.tmp-')) buildStarted ||= Date.now();
+        else if (String(name) === built.version && buildStarted) build = Math.max(build, Date.now() - buildStarted);
+      });
       const full = await create(built.root, dir, copy, null);
+      watcher.close();
       expect(full.code, full.stderr).toBe(0);
       window = Math.max(window, Date.now() - started);
+      expect(build, "the build was seen: its work directory was made and published").toBeGreaterThan(0);
       const [only, ...others] = await generations();
       expect(others).toEqual([]);
       expect(await judgeVolume(join(base, only!), built)).toEqual({ state: 'complete', linked: copy ? 0 : files, copied: copy ? files : 0 });
@@ -85,7 +104,7 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
 
     let killed = 0;
     let killedBeforePublish = 0; // kills after which no complete generation was there
-    let midBuild = 0; // kills that left a work directory: the build was under way
+    let midBuild = 0; // kills that left a work directory of their own: the build was under way
     const damaged = new Set<string>(); // generations we damaged ourselves
     const DAMAGE = 'link lib64/libcuda.so.1 is missing';
     for (let run = 0; run < RUNS; run++) {
@@ -97,11 +116,15 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
           damaged.add(current);
         } else await rm(join(base, current), { recursive: true });
       }
+      const before = new Set(await readdir(base));
       const started = Date.now();
-      const result = await create(built.root, dir, run % 2 === 1, Math.floor(random() * window * 1.2));
+      const aimAtBuild = run % 3 === 1;
+      const kill = aimAtBuild ? { afterBuildStartsMs: Math.floor(random() * build * 0.6), watched: base } : { afterStartMs: Math.floor(random() * window * 1.2) };
+      const result = await create(built.root, dir, run % 2 === 1, kill);
       if (result.signal === 'SIGKILL') {
         killed += 1;
-        if ((await readdir(base)).some((n) => n.startsWith('.tmp-'))) midBuild += 1;
+        // A work directory of this run (an earlier killed run's may still be there) shows the build was under way.
+        if ((await readdir(base)).some((n) => n.startsWith('.tmp-') && !before.has(n))) midBuild += 1;
       } else {
         expect(result.code, result.stderr).toBe(0);
         window = Date.now() - started;
@@ -121,7 +144,7 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
       if (result.signal !== 'SIGKILL') expect(await judgeVolume(join(base, published[0]!), built), `run ${run} (seed ${SEED})`).toMatchObject({ state: 'complete' });
       else if (complete === 0) killedBeforePublish += 1;
     }
-    console.log(`${killed} killed, ${midBuild} mid-build, ${killedBeforePublish} before a generation was published, window ${window} ms`);
+    console.log(`${killed} killed, ${midBuild} mid-build, ${killedBeforePublish} before a generation was published, window ${window} ms, build ${build} ms`);
     expect(killed, `seed ${SEED}`).toBeGreaterThan(0);
     expect(midBuild, `no kill landed mid-build (seed ${SEED})`).toBeGreaterThan(0);
     expect(killedBeforePublish, `no kill landed before publishing (seed ${SEED})`).toBeGreaterThan(0);
