@@ -4,7 +4,8 @@
 // restart that keeps the volume, and docker commands passed through untouched.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { parseEnvFile } from '../src/node/container-env.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -45,8 +46,9 @@ describeNeeding('with a real Docker engine', skipReason, () => {
     return exited;
   }
 
+  // Run through its shebang, as users run it (it ends node's own options: `run --env-file` reaches the wrapper).
   const wrapper = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runCommand(process.execPath, [nvidiaDocker, '--root', built.root, '--plugin-name', pluginName, ...args], { env: { ...dockerd.env, ...env } });
+    runCommand(nvidiaDocker, ['--root', built.root, '--plugin-name', pluginName, ...args], { env: { ...dockerd.env, ...env } });
 
   beforeAll(async () => {
     [built, dockerd] = await Promise.all([buildDriverRoot({ i386: false }), startDockerd()]);
@@ -163,6 +165,39 @@ describeNeeding('with a real Docker engine', skipReason, () => {
 
     const invalid = await wrapper(['run', '--rm', IMAGE, 'true'], { NV_GPU: '0,7' });
     expect([invalid.code, invalid.stderr.trim()]).toEqual([1, `nvidia-docker: NV_GPU: unknown GPU '7' (valid: ${built.gpus.map((g, i) => `${i} (${g.uuid})`).join(', ')}, or all, none, void)`]);
+  });
+
+  it('reads an env file as docker does, and the image\'s own ENV NVIDIA_VISIBLE_DEVICES as the runtime would', async () => {
+    // The env-file reader against docker's own: the environment docker gives the container.
+    const envFile = join(work, 'tricky.env');
+    await writeFile(envFile, '\uFEFFFIRST=1\n# a comment\n\n   INDENTED=two words \r\nEQUALS=a=b=c\nPASSED\nNOT_HERE\nEMPTY=\n');
+    const callerEnv = { ...dockerd.env, PASSED: 'from the caller' };
+    const seen = await runCommand('docker', ['run', '--rm', '--network', 'none', '--env-file', envFile, IMAGE, 'env'], { env: callerEnv });
+    expect(seen.code, seen.stderr).toBe(0);
+    const names = ['FIRST', 'INDENTED', 'EQUALS', 'PASSED', 'NOT_HERE', 'EMPTY'];
+    const fromDocker = seen.stdout.split('\n').filter((line) => names.includes(line.split('=')[0]!));
+    expect(parseEnvFile(await readFile(envFile, 'utf8'), envFile, callerEnv)).toEqual(fromDocker);
+    expect(fromDocker).toContain('PASSED=from the caller');
+
+    // An image whose ENV selects GPU 1, as CUDA images set NVIDIA_VISIBLE_DEVICES.
+    const base = await dockerd.docker(['create', IMAGE, 'true']);
+    expect(base.code, base.stderr).toBe(0);
+    const committed = await dockerd.docker(['commit', '--change', 'ENV NVIDIA_VISIBLE_DEVICES=1', base.stdout.trim(), 'nvidia-env-test:1']);
+    expect(committed.code, committed.stderr).toBe(0);
+    await dockerd.docker(['rm', base.stdout.trim()]);
+    const gpus = (stdout: string): string[] => stdout.split('\n').filter((l) => /^nvidia[0-9]+$/.test(l)).sort();
+    const clean = { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined };
+    const fromImage = await wrapper(['run', '--rm', '--network', 'none', 'nvidia-env-test:1', 'ls', '/dev'], clean);
+    expect([fromImage.code, fromImage.stderr, gpus(fromImage.stdout)]).toEqual([0, '', [`nvidia${built.gpus[1]!.minor}`]]);
+    await writeFile(join(work, 'gpu0.env'), 'NVIDIA_VISIBLE_DEVICES=0\n');
+    const fromFile = await wrapper(['run', '--rm', '--network', 'none', '--env-file', join(work, 'gpu0.env'), 'nvidia-env-test:1', 'ls', '/dev'], clean);
+    expect([fromFile.code, fromFile.stderr, gpus(fromFile.stdout)]).toEqual([0, '', [`nvidia${built.gpus[0]!.minor}`]]);
+    // `-e NAME` with NAME unset removes the image's value in docker: the wrapper then passes every GPU.
+    const removed = await wrapper(['run', '--rm', '--network', 'none', '-e', 'NVIDIA_VISIBLE_DEVICES', 'nvidia-env-test:1', 'sh', '-c', 'env; ls /dev'], clean);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).not.toContain('NVIDIA_VISIBLE_DEVICES=');
+    expect(gpus(removed.stdout)).toEqual(built.gpus.map((g) => `nvidia${g.minor}`).sort());
+    await dockerd.docker(['rmi', 'nvidia-env-test:1']);
   });
 
   it('passes other commands through and ends with docker exit code', async () => {

@@ -3,7 +3,7 @@
 // NV_DOCKER pointing at a recording script: argv order, environment, exit codes and signals.
 // The real-engine behaviour is in docker-engine.test.ts.
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,11 +105,14 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
   beforeAll(async () => {
     built = await buildDriverRoot({ i386: false });
     work = await mkdtemp(join(tmpdir(), 'wrapper-test-'));
-    // Records its argv and DOCKER_HOST, then ends as $END says (exit code or a signal).
+    // Records its argv and DOCKER_HOST, then ends as $END says (exit code or a signal). Asked for
+    // an image's Env (`image inspect`), it answers $IMAGE_ENV (JSON; default null: no Env) and
+    // appends that argv to $INSPECT_LOG.
     fakeDocker = join(work, 'docker-recorder');
     await writeFile(
       fakeDocker,
-      '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\necho "DOCKER_HOST=$DOCKER_HOST"\n' +
+      '#!/bin/sh\ncase " $* " in *" image inspect "*) [ -n "$INSPECT_LOG" ] && echo "$*" >> "$INSPECT_LOG"; echo "${IMAGE_ENV:-null}"; exit 0;; esac\n' +
+        'for a in "$@"; do printf "%s\\n" "$a"; done\necho "DOCKER_HOST=$DOCKER_HOST"\n' +
         'case "$END" in sig*) kill -${END#sig} $$;; *) exit ${END:-0};; esac\n',
     );
     await chmod(fakeDocker, 0o755);
@@ -120,7 +123,8 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
   });
 
   const wrapper = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-    runCommand(process.execPath, [nvidiaDocker, ...args], { env: { ...process.env, NV_DOCKER: fakeDocker, DOCKER_HOST: 'unix:///x.sock', ...env } });
+    // Run as users run it: through its shebang (which ends node's own options).
+    runCommand(nvidiaDocker, args, { env: { ...process.env, NV_DOCKER: fakeDocker, DOCKER_HOST: 'unix:///x.sock', ...env } });
 
   it('inserts the driver arguments before the image and keeps the environment', async () => {
     const result = await wrapper(['--root', built.root, '-H', 'unix:///y.sock', 'run', '--rm', '-e', 'A=b', 'img:tag', 'sh', '-c', 'echo hi']);
@@ -197,6 +201,51 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
       if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
       else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
     }
+  });
+
+  it('reads --env-file as docker does (-e wins), and the image\'s own ENV last, asking the same engine', async () => {
+    const all = [...control(), ...built.gpus.map((_, i) => gpuNode(i))];
+    const file = (name: string, text: string): string => {
+      const path = join(work, name);
+      writeFileSync(path, text);
+      return path;
+    };
+    const one = file('one.env', '# GPUs\n\n  NVIDIA_VISIBLE_DEVICES=1\r\nOTHER=x\n');
+    const voidFile = file('void.env', '\uFEFFNVIDIA_VISIBLE_DEVICES=void\n');
+    const bare = file('bare.env', 'NVIDIA_VISIBLE_DEVICES\n');
+    const image1 = JSON.stringify(['PATH=/bin', 'NVIDIA_VISIBLE_DEVICES=1']);
+    const cases: Array<[string, NodeJS.ProcessEnv, string[], string[] | 'unchanged']> = [
+      ['--env-file', {}, ['--env-file', one], [...control(), gpuNode(1)]],
+      ['--env-file=FILE, void: nothing', {}, [`--env-file=${voidFile}`], 'unchanged'],
+      ['-e after --env-file wins', {}, ['--env-file', one, '-e', 'NVIDIA_VISIBLE_DEVICES=0'], [...control(), gpuNode(0)]],
+      ['-e wins even when written before --env-file', {}, ['-e', 'NVIDIA_VISIBLE_DEVICES=0', '--env-file', one], [...control(), gpuNode(0)]],
+      ['a bare name in the file passes the environment\'s', { NVIDIA_VISIBLE_DEVICES: 'none' }, ['--env-file', bare], control()],
+      ['the image\'s ENV', { IMAGE_ENV: image1 }, [], [...control(), gpuNode(1)]],
+      ['the image\'s ENV void: nothing', { IMAGE_ENV: '["NVIDIA_VISIBLE_DEVICES=void"]' }, [], 'unchanged'],
+      ['-e beats the image', { IMAGE_ENV: image1 }, ['-e', 'NVIDIA_VISIBLE_DEVICES=0'], [...control(), gpuNode(0)]],
+      ['the environment beats the image', { IMAGE_ENV: image1, NVIDIA_VISIBLE_DEVICES: '0' }, [], [...control(), gpuNode(0)]],
+      ['NV_GPU beats the image', { IMAGE_ENV: image1, NV_GPU: 'all' }, [], all],
+      ['-e NAME, unset here, removes the image\'s value (docker does): every GPU', { IMAGE_ENV: image1 }, ['-e', 'NVIDIA_VISIBLE_DEVICES'], all],
+    ];
+    for (const [what, env, runOptions, expected] of cases) {
+      const argv = ['run', '--rm', ...runOptions, 'img', 'true'];
+      const result = await wrapper(['--root', built.root, ...argv], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env });
+      expect([what, result.code, result.stderr]).toEqual([what, 0, '']);
+      const got = injected(result.stdout);
+      if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
+      else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
+    }
+    // The image is asked of the engine the command names (global options), only when nothing else decided.
+    const log = join(work, 'inspect.log');
+    await wrapper(['--root', built.root, '-H', 'unix:///y.sock', 'container', 'run', 'img:tag'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, INSPECT_LOG: log });
+    await wrapper(['--root', built.root, 'run', '-e', 'NVIDIA_VISIBLE_DEVICES=0', 'img:tag'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, INSPECT_LOG: log });
+    expect(readFileSync(log, 'utf8')).toBe('-H unix:///y.sock image inspect --format {{json .Config.Env}} img:tag\n');
+    // A bad env file is one line naming it; docker is not run.
+    const missing = await wrapper(['--root', built.root, 'run', '--env-file', join(work, 'nope.env'), 'img'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined });
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', `nvidia-docker: --env-file ${join(work, 'nope.env')}: no such file\n`]);
+    const spaced = file('spaced.env', 'A=1\nMY VAR=2\n');
+    const bad = await wrapper(['--root', built.root, 'run', '--env-file', spaced, 'img'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined });
+    expect([bad.code, bad.stdout, bad.stderr]).toEqual([1, '', `nvidia-docker: --env-file ${spaced}: line 2: variable 'MY VAR' contains white space\n`]);
   });
 
   it('with void, runs docker unchanged even where there is no driver', async () => {

@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { CliError, runCli, UsageError } from './run-cli.js';
 import {
-  containerVisibleDevices,
   DEFAULT_PLUGIN_NAME,
   driverInjection,
   findImage,
@@ -15,8 +14,11 @@ import {
   injectBeforeImage,
   injectionArgs,
   parseVisibleDevices,
+  type DockerCommand,
   type GpuRequest,
 } from '../node/docker-args.js';
+import { commandLineValue, envValue } from '../node/container-env.js';
+import { dockerImageEnv } from '../node/docker-image-env.js';
 import { discoverDriver } from '../node/discover.js';
 
 const help = `Usage: nvidia-docker [--root DIR] [--plugin-name NAME] DOCKER-COMMAND [ARGS...]
@@ -29,8 +31,11 @@ GPUs (the first that is set wins):
   NV_GPU=IDS                       ids separated by commas or spaces, or all, none, void
   run -e NVIDIA_VISIBLE_DEVICES=IDS  as nvidia-container-runtime reads it: comma-separated
                                    ids, or all, none (the driver, no GPU), void or empty
-                                   (nothing injected: docker runs unchanged)
+                                   (nothing injected: docker runs unchanged); also from
+                                   run --env-file FILE (-e wins, as in docker)
   NVIDIA_VISIBLE_DEVICES=IDS       the same, from the environment
+  the image's ENV NVIDIA_VISIBLE_DEVICES  the same (the image is pulled first when it is
+                                   not there, unless --pull never)
   (none of them)                   every GPU
   An id is an index (0, 1, … in PCI bus order), a UUID or its prefix (GPU-4cf8…), or a
   PCI bus id (0000:3b:00.0).
@@ -92,11 +97,25 @@ function runDocker(command: string[], args: string[]): Promise<number> {
   });
 }
 
-/** NV_GPU first, then the container's -e NVIDIA_VISIBLE_DEVICES, then the environment's. */
-function gpuRequest(fromCommandLine: string | undefined): GpuRequest {
-  if ((process.env.NV_GPU ?? '').trim() === '' && fromCommandLine !== undefined) {
-    return parseVisibleDevices(fromCommandLine, 'NVIDIA_VISIBLE_DEVICES (-e)');
+const VISIBLE_DEVICES = 'NVIDIA_VISIBLE_DEVICES';
+
+/**
+ * NV_GPU first, then the container's NVIDIA_VISIBLE_DEVICES as the command line sets it
+ * (`--env-file`, `-e`), then the environment's, then the image's own ENV (asked of the engine
+ * only when nothing else decided), else every GPU.
+ */
+async function gpuRequest(argv: string[], found: DockerCommand, docker: string[]): Promise<GpuRequest> {
+  if ((process.env.NV_GPU ?? '').trim() !== '') return gpuRequestFromEnv(process.env);
+  let fromCommandLine;
+  try {
+    fromCommandLine = commandLineValue(found, VISIBLE_DEVICES, process.env);
+  } catch (err) {
+    throw new CliError((err as Error).message);
   }
+  if (fromCommandLine?.kind === 'set') return parseVisibleDevices(fromCommandLine.value, `${VISIBLE_DEVICES} (${fromCommandLine.source})`);
+  if (fromCommandLine?.kind === 'removed' || process.env[VISIBLE_DEVICES] !== undefined) return gpuRequestFromEnv(process.env);
+  const fromImage = envValue((await dockerImageEnv(docker, argv, found)) ?? [], VISIBLE_DEVICES);
+  if (fromImage !== undefined) return parseVisibleDevices(fromImage, `${VISIBLE_DEVICES} (image ${argv[found.imageIndex]})`);
   return gpuRequestFromEnv(process.env);
 }
 
@@ -111,7 +130,7 @@ runCli('nvidia-docker', async () => {
   const command = docker.length > 0 ? docker : ['docker'];
   const found = findImage(rest);
   if (found === null) return runDocker(command, rest);
-  const request = gpuRequest(containerVisibleDevices(found, process.env));
+  const request = await gpuRequest(rest, found, command);
   if (request.kind === 'void') return runDocker(command, rest);
   const discovery = discoverDriver({ root });
   const injected = injectionArgs(driverInjection(discovery, { gpus: request, pluginName }));

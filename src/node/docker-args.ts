@@ -127,43 +127,41 @@ function skipOptions(
 export interface DockerCommand {
   /** `run` or `create`. */
   command: 'run' | 'create';
+  /** Index of the sub-command (`run`, `create`, or the `container` before them): global options come before it. */
+  commandIndex: number;
   /** Index of the image name in argv. */
   imageIndex: number;
   /** Where options may still be added: the image, or the `--` that ends the options before it. */
   insertIndex: number;
   /** The values of `-e`/`--env` options, in order (`NAME=value`, or `NAME` to pass the caller's). */
   env: string[];
+  /** The values of `--env-file` options, in order. */
+  envFiles: string[];
+  /** `--pull` and `--platform`, as given (they decide how docker gets the image). */
+  pull: string | undefined;
+  platform: string | undefined;
 }
 
 /** Finds a `run`/`create` (also `container run|create`) and its image; null for anything else. */
 export function findImage(argv: string[]): DockerCommand | null {
-  let i = skipOptions(argv, 0, GLOBAL_BOOLEAN, GLOBAL_SHORT_WITH_VALUE).positional;
-  if (argv[i] === 'container') i += 1;
+  const commandIndex = skipOptions(argv, 0, GLOBAL_BOOLEAN, GLOBAL_SHORT_WITH_VALUE).positional;
+  const i = argv[commandIndex] === 'container' ? commandIndex + 1 : commandIndex;
   const command = argv[i];
   if (command !== 'run' && command !== 'create') return null;
   const env: string[] = [];
+  const envFiles: string[] = [];
+  let pull: string | undefined;
+  let platform: string | undefined;
   const { positional: imageIndex, optionsEnd } = skipOptions(argv, i + 1, RUN_BOOLEAN, RUN_SHORT_WITH_VALUE, (option, value) => {
-    if ((option === '-e' || option === '--env') && value !== undefined) env.push(value);
+    if (value === undefined) return;
+    if (option === '-e' || option === '--env') env.push(value);
+    else if (option === '--env-file') envFiles.push(value);
+    else if (option === '--pull') pull = value;
+    else if (option === '--platform') platform = value;
   });
   if (imageIndex >= argv.length) return null; // `docker run --help` and the like
-  return { command, imageIndex, insertIndex: optionsEnd, env };
+  return { command, commandIndex, imageIndex, insertIndex: optionsEnd, env, envFiles, pull, platform };
 }
-
-/**
- * The container's `NVIDIA_VISIBLE_DEVICES` as `-e`/`--env` set it on the command line (the last
- * one wins, as in docker; `-e NVIDIA_VISIBLE_DEVICES` alone passes `callerEnv`'s); undefined when
- * not set there. (`--env-file` and the image's own environment are not read.)
- */
-export function containerVisibleDevices(found: DockerCommand, callerEnv: NodeJS.ProcessEnv): string | undefined {
-  let value: string | undefined;
-  for (const item of found.env) {
-    if (item === VISIBLE_DEVICES) value = callerEnv[VISIBLE_DEVICES] ?? value;
-    else if (item.startsWith(`${VISIBLE_DEVICES}=`)) value = item.slice(VISIBLE_DEVICES.length + 1);
-  }
-  return value;
-}
-
-const VISIBLE_DEVICES = 'NVIDIA_VISIBLE_DEVICES';
 
 /**
  * argv with `inserted` placed immediately before the image, and before a `--` that ends the
