@@ -1,4 +1,5 @@
-// Podman 5 (Debian 13's podman and runc, run from a trixie chroot: helpers/podman5.ts) reads the
+// Podman 5 (Debian 13's podman, with crun, its default runtime, and with runc; run from a trixie
+// chroot: helpers/podman5.ts) reads the
 // spec that `nvidia-volume cdi --output` writes into its default /etc/cdi (YAML, as an operator
 // would) and runs busybox with `--device nvidia.com/gpu=all`, `=0` and `=1` against a
 // Debian-shaped driver root: the container sees exactly the expected device nodes and the
@@ -17,13 +18,14 @@ const repo = resolve(import.meta.dirname, '..');
 // there (describeNeeding), a skip with the reason elsewhere.
 const skipReason = await podman5SkipReason();
 
-describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReason, () => {
+for (const runtime of ['crun', 'runc'] as const) {
+describeNeeding(`CDI spec in Podman 5 with ${runtime} (real engine, Debian 13 chroot)`, skipReason, () => {
   let built: DriverRoot;
   let podman: PodmanHarness;
 
   beforeAll(async () => {
     const chroot = await ensurePodman5();
-    [built, podman] = await Promise.all([buildDriverRoot({ gpus: 2 }), createPodmanHarness({ chroot })]);
+    [built, podman] = await Promise.all([buildDriverRoot({ gpus: 2 }), createPodmanHarness({ chroot, runtime })]);
     if (!built.devicesCreated) throw new Error(`mknod refused as root: ${built.devicesSkipReason}`);
     // The operator's command; the harness binds this directory at the chroot's /etc/cdi.
     execFileSync(process.execPath, [join(repo, 'bin/nvidia-volume.js'), 'cdi', '--root', built.root, '--output', join(podman.specDir, 'nvidia.yaml')]);
@@ -33,10 +35,13 @@ describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReas
     await built?.cleanup();
   });
 
-  it('is Podman 5', async () => {
+  it(`is Podman 5, running containers with ${runtime}`, async () => {
     const result = await podman.podman(['--version']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^podman version 5\.\d+/m);
+    const info = await podman.podman(['info', '--format', '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}']);
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout.trim()).toMatch(new RegExp(`^${runtime} \\S*/${runtime}$`));
   });
 
   it('--device nvidia.com/gpu=all: every GPU node and control node, every driver file with its bytes, read-only', async () => {
@@ -61,3 +66,4 @@ describeNeeding('CDI spec in Podman 5 (real engine, Debian 13 chroot)', skipReas
     expect(result.stderr).toMatch(/nvidia\.com\/gpu=7/);
   });
 });
+}

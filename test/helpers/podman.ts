@@ -74,6 +74,8 @@ export interface PodmanHarnessOptions {
    * directory at its /etc/cdi; its own runc and netavark-era configuration.
    */
   chroot?: string;
+  /** The OCI runtime (default runc): Debian 13's Podman 5 installs crun as its default. */
+  runtime?: 'runc' | 'crun';
 }
 
 export interface PodmanHarness {
@@ -89,7 +91,7 @@ export interface PodmanHarness {
 
 /** Sets up the private configuration, runc wrapper and busybox rootfs. */
 export async function createPodmanHarness(options: PodmanHarnessOptions = {}): Promise<PodmanHarness> {
-  const { chroot } = options;
+  const { chroot, runtime = 'runc' } = options;
   const tmp = realpathSync(tmpdir());
   const work = await mkdtemp(join(tmp, 'cdi-podman-'));
   const store = join(work, 'store');
@@ -101,8 +103,10 @@ export async function createPodmanHarness(options: PodmanHarnessOptions = {}): P
   await chmod(join(rootfs, 'bin/busybox'), 0o755);
   for (const applet of APPLETS) await symlink('busybox', join(rootfs, 'bin', applet));
 
-  const runc = join(work, 'runc');
-  await writeFile(runc, `#!/bin/sh\nexec ${chroot ? '/usr/sbin/runc' : which('runc')} --root ${store}/runc "$@"\n`, { mode: 0o755 });
+  // The runtime keeps its state under the private store (--root), not in the host's /run.
+  const runtimePath = chroot ? (runtime === 'crun' ? '/usr/bin/crun' : '/usr/sbin/runc') : which(runtime);
+  const runtimeWrapper = join(work, runtime);
+  await writeFile(runtimeWrapper, `#!/bin/sh\nexec ${runtimePath} --root ${store}/${runtime} "$@"\n`, { mode: 0o755 });
   const containersConf = join(work, 'containers.conf');
   await writeFile(
     containersConf,
@@ -117,9 +121,9 @@ export async function createPodmanHarness(options: PodmanHarnessOptions = {}): P
       `events_logfile_path = "${store}/events.log"`,
       `tmp_dir = "${store}/libpod-tmp"`,
       `volume_path = "${store}/volumes"`,
-      'runtime = "runc"',
+      `runtime = "${runtime}"`,
       '[engine.runtimes]',
-      `runc = ["${runc}"]`,
+      `${runtime} = ["${runtimeWrapper}"]`,
       '[network]',
       // Podman 5 has no CNI; with --network none it never calls netavark either.
       `network_backend = "${chroot ? 'netavark' : 'cni'}"`,
@@ -143,7 +147,12 @@ export async function createPodmanHarness(options: PodmanHarnessOptions = {}): P
     'root=$1; spec=$2; tmp=$3; shift 3; ' +
     'mount --bind "$root" "$root" && mount -t proc proc "$root/proc" && mount --rbind /sys "$root/sys" && mount --rbind /dev "$root/dev" && ' +
     'mount -t tmpfs -o mode=755 cdi-run "$root/run" && mkdir -p "$root$tmp" && mount --rbind "$tmp" "$root$tmp" && ' +
-    'mount --bind "$spec" "$root/etc/cdi" && exec chroot "$root" podman "$@"';
+    'mount --bind "$spec" "$root/etc/cdi" && ' +
+    // crun refuses a hybrid cgroup host (v1 controllers plus a cgroup2 "unified" tree that holds
+    // one, as in this sandbox); a booted Debian 13 is pure cgroup2. Hiding the unified tree in this
+    // namespace leaves crun the v1 hierarchies, which it supports.
+    `${runtime === 'crun' ? '{ ! mountpoint -q "$root/sys/fs/cgroup/unified" || mount -t tmpfs -o mode=755 hide-unified "$root/sys/fs/cgroup/unified"; } && ' : ''}` +
+    'exec chroot "$root" podman "$@"';
 
   const podman = (podmanArgs: string[]): Promise<PodmanResult> => {
     const env = {
