@@ -40,6 +40,8 @@ function expectLikeObjects(bytes: Uint8Array, label: string, include?: (e: { nam
   const { entries: objects, ...head } = cacheToJSON(cache, { include });
   expect(doc, `${label} document`).toBe(`${JSON.stringify({ file: 'F', ...head }).slice(0, -1)},"entries":[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]}\n`);
   expect(JSON.parse(doc)).toEqual({ file: 'F', ...head, entries: objects });
+  // The objects themselves, keys in the same order: each stringifies to its entry's line.
+  expect(objects.map((o) => JSON.stringify(o)), `${label} objects`).toEqual(lines);
 }
 
 describe('JSON text from the core equals JSON.stringify of the entry objects', () => {

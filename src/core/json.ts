@@ -2,10 +2,10 @@
 // as objects (cacheToJSON) or as text made and handed out in chunks (cacheJSONChunks), so a
 // 200,000-entry document is never held whole. For a parsed cache every field is read straight
 // from the core's table, with no entry object per entry.
-import { archBits, archName, DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { archBits, archName, DEFAULT_GLIBC, isHwcapsExtension, requiredText, typeText, type GlibcVersion } from './abi.js';
 import { FJ_ARCH, FJ_KEY, FJ_KEYS, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
 import { buildTextTable, coreChunks, residentCache, shownIndexes } from './format-ldconfig.js';
-import { H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
+import { E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface EntryJSON {
@@ -132,12 +132,99 @@ function entryJSONAt(cache: LdCache, shown: number[] | undefined, n: number, gli
   return cache instanceof ParsedLdCache ? tableEntryJSON(cache, i, glibc) : entryToJSON(cache.entries[i]!, glibc);
 }
 
+/**
+ * The shown entries of a parsed cache as JSON objects, in one tight loop: every field is read
+ * straight from the core's table and the parsed bytes, names and paths are substrings of the
+ * decoded string area, and the per-cache constants (arch, bits, flagsText, hwcap names) come
+ * from small tables. One object literal makes every entry (one shape; V8 allocates them in the
+ * old generation once it sees they all survive). Exactly tableEntryJSON of each entry.
+ */
+function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, count: number, glibc: GlibcVersion): EntryJSON[] {
+  const { words, start } = cache.entryTable();
+  const area = cache.stringArea();
+  const text = area ? area.text : '';
+  const textStart = area ? area.start : 0;
+  const { view, records, recordSize, little, old } = cache.recordLayout();
+  const family = cache.family;
+  const archNames: string[] = [];
+  const archBitsOf: (32 | 64 | null)[] = [];
+  for (let abi = 0; abi < 256; abi++) {
+    archNames.push(archName(abi << 8, family));
+    archBitsOf.push(archBits(abi << 8, family));
+  }
+  const hwcapNames = new Map<number, string | null>();
+  // Offsets of the hwcap words in a record (new format): the high word comes first in big-endian files.
+  const highAt = little ? 20 : 16;
+  const lowAt = little ? 16 : 20;
+  let lastFlags = 0;
+  let lastFlagsText = flagsText(0, glibc);
+  const entries = new Array<EntryJSON>(count);
+  for (let n = 0; n < count; n++) {
+    const i = shown === undefined ? n : shown[n]!;
+    const at = records + i * recordSize;
+    const flags = view.getInt32(at, little);
+    const r = start + i * ENTRY_WORDS;
+    let name: string;
+    let path: string;
+    if (area !== null) {
+      const nameAt = words[r + E_NAME_OFFSET]! - textStart;
+      const pathAt = words[r + E_PATH_OFFSET]! - textStart;
+      name = text.substring(nameAt, nameAt + words[r + E_NAME_LENGTH]!);
+      path = text.substring(pathAt, pathAt + words[r + E_PATH_LENGTH]!);
+    } else {
+      name = cache.nameAt(i);
+      path = cache.pathAt(i);
+    }
+    let osVersion = 0;
+    let hwcap = ZERO_HWCAP;
+    let hwcapName: string | null = null;
+    if (!old) {
+      osVersion = view.getUint32(at + 12, little);
+      const high = view.getUint32(at + highAt, little);
+      const low = view.getUint32(at + lowAt, little);
+      if (high !== 0 || low !== 0) {
+        hwcap = `0x${hex32(high)}${hex32(low)}`;
+        if (isHwcapsExtension(high)) {
+          let known = hwcapNames.get(low);
+          if (known === undefined) hwcapNames.set(low, (known = cache.hwcapNameAt(i) ?? null));
+          hwcapName = known;
+        }
+      }
+    }
+    if (flags !== lastFlags) {
+      lastFlags = flags;
+      lastFlagsText = flagsText(flags, glibc);
+    }
+    const abi = (flags >>> 8) & 0xff;
+    entries[n] = {
+      index: i,
+      name,
+      path,
+      flags,
+      type: flags & 0xff,
+      required: flags & 0xff00,
+      arch: archNames[abi]!,
+      bits: archBitsOf[abi]!,
+      osVersion,
+      hwcap,
+      hwcapName,
+      flagsText: lastFlagsText,
+    };
+  }
+  return entries;
+}
+
 export function cacheToJSON(cache: LdCache, options: CacheJSONOptions = {}): CacheJSON {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
   const shown = shownIndexes(cache, options.include);
   const count = shown?.length ?? cache.count;
-  const entries = new Array<EntryJSON>(count);
-  for (let n = 0; n < count; n++) entries[n] = entryJSONAt(cache, shown, n, glibc);
+  let entries: EntryJSON[];
+  if (cache instanceof ParsedLdCache) {
+    entries = tableEntriesJSON(cache, shown, count, glibc);
+  } else {
+    entries = new Array<EntryJSON>(count);
+    for (let n = 0; n < count; n++) entries[n] = entryJSONAt(cache, shown, n, glibc);
+  }
   return {
     format: cache.format,
     byteOrder: cache.byteOrder,

@@ -35,6 +35,15 @@ export interface TableLocation {
   parseFlags: number;
 }
 
+/** Where the entry records are in the parsed bytes (see ParsedLdCache.recordLayout). */
+export interface RecordLayout {
+  readonly view: DataView;
+  readonly records: number;
+  readonly recordSize: number;
+  readonly little: boolean;
+  readonly old: boolean;
+}
+
 /** The entry table: record `i` starts at `words[start + i * ENTRY_WORDS]`. Valid until the next parse. */
 export interface EntryTable {
   readonly words: Uint32Array;
@@ -215,6 +224,24 @@ export class ParsedLdCache implements LdCache, InputHolder {
     const offset = words[record]!;
     if (offset === NONE) return undefined;
     return this.#bytes.subarray(offset, offset + words[record + 1]!);
+  }
+
+  /**
+   * @internal For loops over every record (cacheToJSON): a view of the parsed bytes, where the
+   * records start, their size, the byte order, and whether they are old-format (no osversion,
+   * no hwcap). Valid until the next parse.
+   */
+  recordLayout(): RecordLayout {
+    return { view: this.#dataView(), records: this.#records, recordSize: this.#recordSize, little: this.#little, old: this.#old };
+  }
+
+  /**
+   * @internal The decoded string area when every name and path is in one all-ASCII range: entry
+   * strings are its substrings from `start` (a file offset). null when some byte is not ASCII.
+   */
+  stringArea(): { text: string; start: number } | null {
+    const text = this.#text === undefined ? this.#decodeArea() : this.#text;
+    return text === null ? null : { text, start: this.#textStart };
   }
 
   /** The entry records, for loops that want numbers only (no objects, no strings). Valid until the next parse. */
