@@ -4,7 +4,7 @@
 // config, the driver's libraries and what each injection mounts.
 import type { ImageConfig } from './image-archive.js';
 import type { ImageTree } from './image-tree.js';
-import { abiRules, ContainerView, findLibrary, imageEnv, linkerFacts, type LinkerFacts, type LinkResult, type MountedFile, type Overlay } from './image-linker.js';
+import { abiRules, ContainerView, findLibrary, imageEnv, linkerFacts, type LegacyX86, type LinkerFacts, type LinkResult, type MountedFile, type Overlay } from './image-linker.js';
 import { compareVersions, libraryStem, versionInName } from './nvidia-libraries.js';
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -52,7 +52,7 @@ export interface InjectionReport {
 }
 
 export interface CheckReport {
-  image: { names: string[]; architecture: string | null; os: string | null; glibc: string | null; loader: string | null; musl: string | null; defaultDirs: string[]; ldLibraryPath: string | null };
+  image: { names: string[]; architecture: string | null; os: string | null; glibc: string | null; loader: string | null; musl: string | null; defaultDirs: string[]; ldLibraryPath: string | null; ldLibraryPathFrom: 'image' | 'run' | null; runEnv: string[] };
   driverVersion: string | null;
   injections: InjectionReport[];
   findings: Finding[];
@@ -69,6 +69,10 @@ export interface CheckInput {
   injections: Injection[];
   /** x86-64 ISA level of the CPU the container runs on (1-4). */
   isaLevel: number;
+  /** The x86-64 platform and hwcaps glibc < 2.37 derives from that CPU (default: plain `x86_64`). */
+  cpu?: LegacyX86;
+  /** `KEY=VALUE` entries given at run time (`docker run -e`): each replaces the image config's KEY. */
+  runEnv?: string[];
 }
 
 const GOARCH: Record<string, string> = { amd64: 'x86-64', '386': 'i386', arm64: 'aarch64' };
@@ -101,8 +105,10 @@ export function checkImage(input: CheckInput): CheckReport {
   const libs = input.libraries.filter((l) => l.soname);
   const archs = [...new Set(libs.map((l) => l.arch))];
   const primary = imageArch && archs.includes(imageArch) ? imageArch : (libs.find((l) => l.bits === 64)?.arch ?? archs[0] ?? 'x86-64');
-  const primaryRules = abiRules(primary, input.isaLevel);
-  const baseEnv = input.config.env;
+  const primaryRules = abiRules(primary, input.isaLevel, input.cpu);
+  // The run-time entries come last: imageEnv takes the last KEY=, as the engine's replacement leaves it.
+  const runEnv = input.runEnv ?? [];
+  const baseEnv = [...input.config.env, ...runEnv];
 
   if (imageArch && libs.length > 0 && !archs.includes(imageArch)) {
     add({ severity: 'error', code: 'architecture', injection: null, message: `the image is ${input.config.architecture}, the driver's libraries are ${archs.join(', ')}`, evidence: [`image config architecture: ${input.config.architecture}`], fix: 'run an image built for the host\'s architecture' });
@@ -142,7 +148,7 @@ export function checkImage(input: CheckInput): CheckReport {
     let ok = true;
     const seen = new Set<string>();
     for (const arch of archs) {
-      const rules = abiRules(arch, input.isaLevel);
+      const rules = abiRules(arch, input.isaLevel, input.cpu);
       if (!rules) continue;
       const facts = arch === primary && !injection.env ? primaryFacts! : linkerFacts(input.tree, env, rules);
       const isPrimary = arch === primary;
@@ -206,6 +212,8 @@ export function checkImage(input: CheckInput): CheckReport {
       musl: primaryFacts?.musl ?? null,
       defaultDirs: primaryFacts?.defaultDirs ?? [],
       ldLibraryPath: imageEnv(baseEnv, 'LD_LIBRARY_PATH'),
+      ldLibraryPathFrom: imageEnv(runEnv, 'LD_LIBRARY_PATH') !== null ? 'run' : imageEnv(input.config.env, 'LD_LIBRARY_PATH') !== null ? 'image' : null,
+      runEnv,
     },
     driverVersion: input.driverVersion,
     injections: reports,

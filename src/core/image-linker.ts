@@ -1,9 +1,12 @@
 // What an image's glibc dynamic linker does with a soname, predicted offline from the merged
 // layer tree plus the files a container engine would mount into it (container-images.md §4):
-// LD_LIBRARY_PATH (each element with its glibc-hwcaps subdirectories first), then the image's
-// own ld.so.cache (flags of the ABI, hwcaps entries by priority, only the first answer is tried),
-// then the default directories compiled into the image's ld.so. A candidate of the wrong ELF
-// class is skipped as the loader skips it. Browser-safe.
+// LD_LIBRARY_PATH (each element with its glibc-hwcaps subdirectories first, glibc >= 2.33, then
+// for glibc < 2.37 the legacy hwcaps subdirectories `tls/`, `haswell/`, `x86_64/`, … as
+// _dl_important_hwcaps builds them), then the image's own ld.so.cache (flags of the ABI, hwcaps
+// entries by priority, legacy hwcap-bit entries where glibc < 2.37 accepts them, only the first
+// answer is tried), then the default directories compiled into the image's ld.so (with the same
+// subdirectories). A candidate of the wrong ELF class is skipped as the loader skips it.
+// Browser-safe.
 import type { DirNode, FileNode, ImageTree } from './image-tree.js';
 import { parseLdCache } from './parse.js';
 import { compareVersions } from './nvidia-libraries.js';
@@ -160,21 +163,78 @@ export interface AbiRules {
   hwcaps: string[];
   /** Fallback default directories when the loader's own list cannot be read. */
   multiarch: string;
+  /** What a glibc < 2.37 loader of this ABI adds as legacy hwcaps (x86-64 only here), or null. */
+  legacy: LegacyHwcaps | null;
 }
+
+/** The x86-64 CPU facts glibc's legacy hwcaps depend on (sysdeps/x86/cpu-features.c, glibc 2.26-2.36). */
+export interface LegacyX86 {
+  /** GLRO(dl_platform): `haswell` or `xeon_phi` on Intel CPUs with those features, else AT_PLATFORM, `x86_64`. */
+  platform: string;
+  /** The important hwcap bits set: always `x86_64`, plus `avx512_1` on Intel CPUs with AVX-512 F/CD/BW/DQ/VL (not ER). */
+  hwcaps: string[];
+}
+
+/** Legacy hwcaps as one loader uses them: the subdirectories it tries and the cache entries it accepts. */
+export interface LegacyHwcaps {
+  /** Subdirectories tried before each directory itself, in the loader's order (`tls/haswell/avx512_1/x86_64`, …, `x86_64`). */
+  subdirs: string[];
+  /** dl_hwcap & hwcap_mask (HWCAP_IMPORTANT) as cache hwcap bits. */
+  hwcapBits: bigint;
+  /** The cache bit of the platform, or null when the platform is none of glibc's x86 platform names. */
+  platformBit: bigint | null;
+}
+
+// sysdeps/x86/dl-hwcap.h and dl-procinfo.c: hwcap strings by bit, platforms from bit 48, tls is bit 63.
+const X86_HWCAP_BITS: Record<string, number> = { sse2: 0, x86_64: 1, avx512_1: 2 };
+const X86_PLATFORMS = ['i586', 'i686', 'haswell', 'xeon_phi'];
+const PLATFORM_MASK = 0xfn << 48n;
+const TLS_BIT = 1n << 63n;
+
+/**
+ * The legacy hwcaps of an x86-64 loader: the path components are `tls`, the platform, then the
+ * hwcap strings from the highest bit down, and every subset of them is tried, the full set first,
+ * in descending binary order with `tls` as the highest digit (_dl_important_hwcaps).
+ */
+export function x86LegacyHwcaps(cpu: LegacyX86): LegacyHwcaps {
+  const hw = cpu.hwcaps.filter((h) => h in X86_HWCAP_BITS).sort((a, b) => X86_HWCAP_BITS[b]! - X86_HWCAP_BITS[a]!);
+  const parts = ['tls', cpu.platform, ...hw];
+  const subdirs: string[] = [];
+  for (let mask = (1 << parts.length) - 1; mask > 0; mask--) {
+    subdirs.push(parts.filter((_, i) => (mask & (1 << (parts.length - 1 - i))) !== 0).join('/'));
+  }
+  const platformIndex = X86_PLATFORMS.indexOf(cpu.platform);
+  return {
+    subdirs,
+    hwcapBits: hw.reduce((bits, h) => bits | (1n << BigInt(X86_HWCAP_BITS[h]!)), 0n),
+    platformBit: platformIndex < 0 ? null : 1n << BigInt(48 + platformIndex),
+  };
+}
+
+/** Whether a glibc < 2.37 loader accepts a cache entry with legacy hwcap bits (dl-cache.c's HWCAP_CHECK). */
+export function legacyCacheAccepts(hwcap: bigint, legacy: LegacyHwcaps): boolean {
+  if ((hwcap & ~(legacy.hwcapBits | PLATFORM_MASK | TLS_BIT)) !== 0n) return false;
+  const platform = hwcap & PLATFORM_MASK;
+  return platform === 0n || platform === legacy.platformBit;
+}
+
+/** AT_PLATFORM on x86-64 with no platform-specific features: what AMD and older Intel CPUs get. */
+export const PLAIN_X86: LegacyX86 = { platform: 'x86_64', hwcaps: ['x86_64'] };
 
 /** x86-64 ISA levels as glibc names them, `level` = 1..4 supported by the CPU. */
 export function x86Hwcaps(level: number): string[] {
   return ['x86-64-v4', 'x86-64-v3', 'x86-64-v2'].filter((_, i) => 4 - i <= level);
 }
 
-export function abiRules(arch: string, isaLevel: number): AbiRules | null {
+export function abiRules(arch: string, isaLevel: number, cpu: LegacyX86 = PLAIN_X86): AbiRules | null {
   switch (arch) {
     case 'x86-64':
-      return { arch, bits: 64, interpreter: '/lib64/ld-linux-x86-64.so.2', cacheFlags: [0x303], hwcaps: x86Hwcaps(isaLevel), multiarch: 'x86_64-linux-gnu' };
+      return { arch, bits: 64, interpreter: '/lib64/ld-linux-x86-64.so.2', cacheFlags: [0x303], hwcaps: x86Hwcaps(isaLevel), multiarch: 'x86_64-linux-gnu', legacy: x86LegacyHwcaps(cpu) };
+    // Not modelled: i386's and aarch64's legacy hwcaps (i686/sse2, …); their subdirectories are not searched here.
     case 'i386':
-      return { arch, bits: 32, interpreter: '/lib/ld-linux.so.2', cacheFlags: [0x1, 0x3], hwcaps: [], multiarch: 'i386-linux-gnu' };
+      return { arch, bits: 32, interpreter: '/lib/ld-linux.so.2', cacheFlags: [0x1, 0x3], hwcaps: [], multiarch: 'i386-linux-gnu', legacy: null };
     case 'aarch64':
-      return { arch, bits: 64, interpreter: '/lib/ld-linux-aarch64.so.1', cacheFlags: [0xa03], hwcaps: [], multiarch: 'aarch64-linux-gnu' };
+      return { arch, bits: 64, interpreter: '/lib/ld-linux-aarch64.so.1', cacheFlags: [0xa03], hwcaps: [], multiarch: 'aarch64-linux-gnu', legacy: null };
     default:
       return null;
   }
@@ -288,8 +348,12 @@ function entryText(e: LdCacheEntry): string {
   return `${e.name} (flags 0x${(e.flags >>> 0).toString(16)}${e.hwcapName ? `, hwcap ${e.hwcapName}` : ''}) => ${e.path}`;
 }
 
-/** The cache's answer for `name` as glibc's dl-cache.c gives it (one answer: the loader tries only it). */
-export function cacheLookup(cache: LdCache, name: string, rules: AbiRules): LdCacheEntry | null {
+/**
+ * The cache's answer for `name` as glibc's dl-cache.c gives it (one answer: the loader tries only
+ * it). `legacy`: the legacy hwcaps of a glibc < 2.37 loader, which accepts entries ldconfig made
+ * from `tls/`, `x86_64/`, `haswell/`, … subdirectories; newer loaders skip them.
+ */
+export function cacheLookup(cache: LdCache, name: string, rules: AbiRules, legacy: LegacyHwcaps | null = null): LdCacheEntry | null {
   let best: LdCacheEntry | null = null;
   let bestPriority = -1;
   for (const e of cache.entries) {
@@ -302,16 +366,31 @@ export function cacheLookup(cache: LdCache, name: string, rules: AbiRules): LdCa
       }
       continue;
     }
-    if (e.hwcap !== 0n) continue; // legacy hwcap bits: not for this loader's platform
+    if (e.hwcap !== 0n && !(legacy && legacyCacheAccepts(e.hwcap, legacy))) continue; // legacy hwcap bits this loader does not take
     // The first plain entry ends the walk; a hwcaps match found before it wins.
     return best ?? e;
   }
   return best;
 }
 
-function searchDirs(view: ContainerView, dirs: string[], name: string, rules: AbiRules, hwcaps: boolean, notes: string[]): { path: string; real: string; found: Found; dir: string } | null {
+/** Which subdirectories a loader of glibc `glibc` tries before each directory of a search path. */
+export function searchSubdirs(glibc: string | null, rules: AbiRules): string[] {
+  const subs: string[] = [];
+  // glibc-hwcaps/ since 2.33 (an unknown glibc is taken as a current one).
+  if (glibc === null || compareVersions(glibc, '2.33') >= 0) subs.push(...rules.hwcaps.map((h) => `glibc-hwcaps/${h}/`));
+  const legacy = legacyOf(glibc, rules);
+  if (legacy) subs.push(...legacy.subdirs.map((s) => `${s}/`));
+  subs.push('');
+  return subs;
+}
+
+/** The legacy hwcaps the loader uses: glibc before 2.37 (which removed them), on an ABI modelled here. */
+function legacyOf(glibc: string | null, rules: AbiRules): LegacyHwcaps | null {
+  return glibc !== null && compareVersions(glibc, '2.37') < 0 ? rules.legacy : null;
+}
+
+function searchDirs(view: ContainerView, dirs: string[], name: string, rules: AbiRules, subs: string[], notes: string[]): { path: string; real: string; found: Found; dir: string } | null {
   for (const dir of dirs) {
-    const subs = hwcaps ? [...rules.hwcaps.map((h) => `glibc-hwcaps/${h}/`), ''] : [''];
     for (const sub of subs) {
       const path = `${dir.replace(/\/+$/, '') || ''}/${sub}${name}`;
       const r = view.resolve(path.startsWith('/') ? path : `/${path}`);
@@ -321,6 +400,7 @@ function searchDirs(view: ContainerView, dirs: string[], name: string, rules: Ab
         notes.push(`${path}: ${bits}-bit, skipped by the ${rules.bits}-bit loader`);
         continue;
       }
+      if (sub !== '' && !sub.startsWith('glibc-hwcaps/')) notes.push(`${path}: found in the legacy hwcaps subdirectory ${sub} of ${dir}, which glibc before 2.37 searches before ${dir} itself`);
       return { path, real: r.path, found: r.found, dir };
     }
   }
@@ -330,13 +410,13 @@ function searchDirs(view: ContainerView, dirs: string[], name: string, rules: Ab
 /** Which file the image's loader opens for `name`, with the engine's mounts in `view`. */
 export function findLibrary(view: ContainerView, facts: LinkerFacts, rules: AbiRules, name: string): LinkResult {
   const notes: string[] = [];
-  const hwcaps = facts.glibc === null || compareVersions(facts.glibc, '2.33') >= 0;
+  const subs = searchSubdirs(facts.glibc, rules);
   const result = (hit: { path: string; real: string; found: Found; dir: string } | null, via: Via, detail?: string): LinkResult | null =>
     hit ? { path: hit.path, realPath: hit.real, via, detail: detail ?? hit.dir, mounted: hit.found.kind === 'file' ? hit.found.mounted : null, notes } : null;
-  const fromLlp = result(searchDirs(view, facts.llp, name, rules, hwcaps, notes), 'LD_LIBRARY_PATH');
+  const fromLlp = result(searchDirs(view, facts.llp, name, rules, subs, notes), 'LD_LIBRARY_PATH');
   if (fromLlp) return fromLlp;
   if (facts.cache) {
-    const entry = cacheLookup(facts.cache, name, rules);
+    const entry = cacheLookup(facts.cache, name, rules, legacyOf(facts.glibc, rules));
     if (entry) {
       const r = view.resolve(entry.path);
       if (r && r.found.kind === 'file') {
@@ -345,7 +425,7 @@ export function findLibrary(view: ContainerView, facts: LinkerFacts, rules: AbiR
       notes.push(`stale cache entry ${entryText(entry)}: the file is missing; the loader goes on to the default directories`);
     }
   }
-  const fromDefaults = result(searchDirs(view, facts.defaultDirs, name, rules, hwcaps, notes), 'default directories');
+  const fromDefaults = result(searchDirs(view, facts.defaultDirs, name, rules, subs, notes), 'default directories');
   if (fromDefaults) return fromDefaults;
   return { path: null, realPath: null, via: null, detail: null, mounted: null, notes };
 }

@@ -11,7 +11,7 @@ import { RootFsError } from '../../node/rootfs.js';
 import { CliError, parseCliArgs, UsageError, writeOut } from '../run-cli.js';
 import { noDriverReason } from '../../node/no-driver.js';
 
-const usage = `Usage: nvidia-volume check --image FILE [--image-ref NAME] [--root DIR] [--injection cdi|volume] [--json]
+const usage = `Usage: nvidia-volume check --image FILE [--image-ref NAME] [--root DIR] [--injection cdi|volume] [-e KEY=VALUE]... [--json]
 
 Predicts, without running anything, which file the image's dynamic linker loads for each
 library of the driver under DIR (default /), injected by the CDI spec this project writes and by
@@ -23,6 +23,9 @@ mounted directory the linker never searches, missing 32-bit support.
   --image-ref NAME    which image of a multi-image archive
   --root DIR          driver root (default /)
   --injection WAY     check only cdi or volume (default both)
+  -e, --env KEY=VALUE an environment entry given at run time, as docker/podman run -e: it
+                      replaces the image config's KEY (e.g. -e LD_LIBRARY_PATH=/opt/lib);
+                      repeatable; -e KEY takes KEY's value from this environment
   --isa-level N       x86-64 ISA level of the target CPU, 1-4 (default: this machine's)
   --json              print the report as JSON
 
@@ -34,7 +37,7 @@ function formatReport(r: CheckReport): string {
   const img = r.image;
   lines.push(`Image ${img.names.join(', ') || '(untagged)'}: ${img.os ?? '?'}/${img.architecture ?? '?'}, ${img.loader ? `glibc ${img.glibc ?? '?'} (${img.loader})` : img.musl ? `musl (${img.musl})` : 'no glibc dynamic linker'}`);
   if (img.loader) lines.push(`  default directories: ${img.defaultDirs.join(' ')}`);
-  lines.push(`  LD_LIBRARY_PATH: ${img.ldLibraryPath ?? '(not set)'}`);
+  lines.push(`  LD_LIBRARY_PATH: ${img.ldLibraryPath ?? '(not set)'}${img.ldLibraryPathFrom === 'run' ? ' (from -e at run time)' : ''}`);
   lines.push(`Driver ${r.driverVersion ?? 'unknown'}`);
   for (const inj of r.injections) {
     lines.push('');
@@ -59,6 +62,18 @@ function formatReport(r: CheckReport): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** One `-e` value as the engines take it: KEY=VALUE, or KEY alone for KEY's value here. */
+function envEntry(value: string): string {
+  const eq = value.indexOf('=');
+  const key = eq < 0 ? value : value.slice(0, eq);
+  // The engines refuse an empty name; a name with blanks or NUL is not one a process can read.
+  if (key === '' || /[\s\0]/.test(key)) throw new UsageError(`--env needs KEY=VALUE with a non-empty KEY without blanks (got '${value.replace(/[\0-\x1f\x7f]/g, '?')}')`);
+  if (eq >= 0) return value;
+  const here = process.env[key];
+  if (here === undefined) throw new UsageError(`--env ${key}: ${key} is not set in this environment; give ${key}=VALUE`);
+  return `${key}=${here}`;
+}
+
 export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseCliArgs({
     args,
@@ -69,6 +84,7 @@ export async function run(args: string[]): Promise<number> {
       root: { type: 'string', default: '/' },
       injection: { type: 'string' },
       'isa-level': { type: 'string' },
+      env: { type: 'string', short: 'e', multiple: true },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -82,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
   if (values.injection !== undefined && values.injection !== 'cdi' && values.injection !== 'volume') throw new UsageError(`--injection must be cdi or volume (got '${values.injection}')`);
   const isa = values['isa-level'] === undefined ? undefined : Number(values['isa-level']);
   if (isa !== undefined && !(Number.isInteger(isa) && isa >= 1 && isa <= 4)) throw new UsageError(`--isa-level must be 1, 2, 3 or 4 (got '${values['isa-level']}')`);
+  const runEnv = (values.env ?? []).map(envEntry);
   let discovery;
   try {
     discovery = discoverDriver({ root: values.root });
@@ -98,7 +115,7 @@ export async function run(args: string[]): Promise<number> {
     if (err instanceof ImageError) throw new CliError(err.message);
     throw err;
   }
-  const report = checkLoadedImage(image, discovery, { injections: values.injection ? [values.injection as 'cdi' | 'volume'] : undefined, isaLevel: isa });
+  const report = checkLoadedImage(image, discovery, { injections: values.injection ? [values.injection as 'cdi' | 'volume'] : undefined, isaLevel: isa, runEnv });
   await writeOut(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.ok ? 0 : 1;
 }
