@@ -23,7 +23,7 @@ import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, which, type Podman, type Spec } from './helpers/image-build.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { docker26SkipReason, startDocker26 } from './helpers/docker26.js';
-import { abiRules, searchSubdirs } from '../src/core/image-linker.js';
+import { abiRules, loaderDefaultDirs, searchSubdirs } from '../src/core/image-linker.js';
 import { hostIsaLevel, hostLegacyX86 } from '../src/node/image-check.js';
 import { buildExecutable, buildSharedObject, runLdconfig } from './helpers/so-builder.js';
 
@@ -313,16 +313,29 @@ describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman 
   it("the subdirectory order is glibc's own: LD_DEBUG=libs of this machine's ld.so (2.36) and Debian 11's (2.31)", () => {
     const d11 = mkdtempSync(join(work, 'd11-'));
     expect(spawnSync('dpkg-deb', ['-x', debs.get('libc6')!, d11]).status).toBe(0);
-    const cpu = hostLegacyX86();
-    for (const [loader, glibc] of [['/lib64/ld-linux-x86-64.so.2', '2.36'], [join(d11, 'lib/x86_64-linux-gnu/ld-2.31.so'), '2.31']] as const) {
-      // The loader prints the whole LD_LIBRARY_PATH search list before it looks for libc.so.6 (2.31 then fails on /bin/true's versions: irrelevant).
-      const r = spawnSync(loader, ['--inhibit-cache', '--library-path', '/nonexistent/llp', '/bin/true'], { encoding: 'utf8', env: { ...process.env, LD_DEBUG: 'libs' } });
-      const listed = /search path=(\S+)\s+\(LD_LIBRARY_PATH\)/.exec(r.stderr)?.[1];
-      expect(listed, `${loader}: ${r.stderr}`).toBeDefined();
-      const predicted = searchSubdirs(glibc, abiRules('x86-64', hostIsaLevel(), cpu)!).map((sub) => `/nonexistent/llp/${sub}`.replace(/\/$/, ''));
+    const host = hostLegacyX86();
+    const d11ld = join(d11, 'lib/x86_64-linux-gnu/ld-2.31.so');
+    // The third run turns AVX2 off with 2.31's tunable: the platform is then AT_PLATFORM (`x86_64`) on every CPU, as on AMD ones.
+    for (const [loader, glibc, cpu, tunables] of [
+      ['/lib64/ld-linux-x86-64.so.2', '2.36', host, undefined],
+      [d11ld, '2.31', host, undefined],
+      [d11ld, '2.31', { platform: 'x86_64', hwcaps: host.hwcaps }, 'glibc.cpu.hwcaps=-AVX2_Usable'],
+    ] as const) {
+      // The loader prints the whole --library-path search list, then (the cache inhibited) the
+      // system search list, each directory with its subdirectories, before it finds libc.so.6
+      // (2.31 then fails on /bin/true's symbol versions: irrelevant here).
+      const r = spawnSync(loader, ['--inhibit-cache', '--library-path', '/nonexistent/llp', '/bin/true'], { encoding: 'utf8', env: { ...process.env, LD_DEBUG: 'libs', ...(tunables ? { GLIBC_TUNABLES: tunables } : {}) } });
+      const listed = (what: RegExp): string[] => {
+        const m = new RegExp(`search path=(\\S+)\\s+\\((?:${what.source})\\)`).exec(r.stderr);
+        expect(m, `${loader}: ${r.stderr}`).not.toBeNull();
+        return m![1]!.split(':');
+      };
+      const subs = searchSubdirs(glibc, abiRules('x86-64', hostIsaLevel(), cpu)!);
+      const under = (dirs: string[]): string[] => dirs.flatMap((d) => subs.map((sub) => `${d}/${sub}`.replace(/\/$/, '')));
       // On CPUs whose platform is `x86_64` (as the hwcap), a name can come twice; trying it twice changes nothing.
       const once = (list: string[]): string[] => [...new Set(list)];
-      expect(once(predicted), loader).toEqual(once(listed!.split(':')));
+      expect(once(under(['/nonexistent/llp'])), loader).toEqual(once(listed(/LD_LIBRARY_PATH|--library-path/)));
+      expect(once(under(loaderDefaultDirs(readFileSync(loader))!)), loader).toEqual(once(listed(/system search path/)));
     }
   });
 
