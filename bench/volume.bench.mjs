@@ -1,7 +1,10 @@
-// Driver volume creation (createDriverVolume: layout, placement, soname links, manifest,
+// Driver volume creation (createDriverVolume: layout, each file opened beneath the root through
+// /proc/self/fd and placed from that descriptor with its inode checked, soname links, manifest,
 // fsyncs, atomic rename) against the shell way of putting the same files in place in the same
 // run: `cp -al` (hard links) and `cp -a` (copies) of the same files, one cp process each.
 // Files: 49 driver-like files (libraries of both ABIs and binaries), about 36 MB in all.
+// Before timing, one volume of each kind is made and its placement methods checked (every file
+// hard-linked; none linked with `strategy: 'copy'`), so neither line measures a fallback.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -61,6 +64,15 @@ const cp = (flags) => () => {
   }
 };
 const fileCount = Object.values(sources).reduce((n, files) => n + files.length, 0);
+
+/** The placement methods of one volume of each kind: the lines below must measure what they say. */
+for (const [strategy, ok] of [['auto', (m) => m.link === fileCount], ['copy', (m) => m.link === 0 && m.clone + m.copy === fileCount]]) {
+  const dir = fresh();
+  const made = await createDriverVolume({ discovery, dir, strategy });
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`strategy ${strategy}: ${JSON.stringify(made.methods)}`);
+  if (!ok(made.methods)) throw new Error(`strategy ${strategy} placed its ${fileCount} files as ${JSON.stringify(made.methods)}: this bench would not measure what it says`);
+}
 
 const bench = new Bench({ time: 3000, warmupTime: 500 });
 bench
