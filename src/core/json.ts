@@ -141,6 +141,13 @@ function entryJSONAt(cache: LdCache, shown: number[] | undefined, n: number, gli
  */
 function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, count: number, glibc: GlibcVersion): EntryJSON[] {
   const { words, start } = cache.entryTable();
+  // Imported bindings cost a check at every use: locals for the loop.
+  const entryWords = ENTRY_WORDS;
+  const nameOffset = E_NAME_OFFSET;
+  const nameLength = E_NAME_LENGTH;
+  const pathOffset = E_PATH_OFFSET;
+  const pathLength = E_PATH_LENGTH;
+  const zeroHwcap = ZERO_HWCAP;
   const area = cache.stringArea();
   const text = area ? area.text : '';
   const textStart = area ? area.start : 0;
@@ -163,20 +170,20 @@ function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, cou
     const i = shown === undefined ? n : shown[n]!;
     const at = records + i * recordSize;
     const flags = view.getInt32(at, little);
-    const r = start + i * ENTRY_WORDS;
+    const r = start + i * entryWords;
     let name: string;
     let path: string;
     if (area !== null) {
-      const nameAt = words[r + E_NAME_OFFSET]! - textStart;
-      const pathAt = words[r + E_PATH_OFFSET]! - textStart;
-      name = text.substring(nameAt, nameAt + words[r + E_NAME_LENGTH]!);
-      path = text.substring(pathAt, pathAt + words[r + E_PATH_LENGTH]!);
+      const nameAt = words[r + nameOffset]! - textStart;
+      const pathAt = words[r + pathOffset]! - textStart;
+      name = text.substring(nameAt, nameAt + words[r + nameLength]!);
+      path = text.substring(pathAt, pathAt + words[r + pathLength]!);
     } else {
       name = cache.nameAt(i);
       path = cache.pathAt(i);
     }
     let osVersion = 0;
-    let hwcap = ZERO_HWCAP;
+    let hwcap = zeroHwcap;
     let hwcapName: string | null = null;
     if (!old) {
       osVersion = view.getUint32(at + 12, little);
