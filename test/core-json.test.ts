@@ -22,6 +22,8 @@ const text = (chunks: Iterable<Uint8Array>): string => {
 
 const entries: WriterEntry[] = [
   { name: 'libz.so.1', path: '/usr/lib/x86_64-linux-gnu/libz.so.1', flags: 0x0303 },
+  // The same name again, next to it (stored once: cacheToJSON shares the string).
+  { name: 'libz.so.1', path: '/usr/lib/i386-linux-gnu/libz.so.1', flags: 0x0003 },
   { name: 'lib"quoted\\.so', path: '/opt/we\tird/lib"quoted\\.so', flags: 0x0303 },
   { name: 'libctl\u0001\u001f\u007f.so', path: '/opt/x/libctl\u0001\u001f\u007f.so', flags: 0x0003, osVersion: 0x03020000 },
   { name: 'libv3.so.1', path: '/usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3/libv3.so.1', flags: 0x0303, hwcapDir: 'x86-64-v3', isaLevel: 2 },

@@ -165,6 +165,11 @@ function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, cou
   const lowAt = little ? 16 : 20;
   let lastFlags = 0;
   let lastFlagsText = flagsText(0, glibc);
+  // ldconfig stores a name once and sorts by name: entries of one name (both ABIs, hwcaps
+  // variants) sit side by side with the same offset, and share one string here (a string runs
+  // to its NUL, so the offset alone says which).
+  let lastNameAt = -1;
+  let lastName = '';
   const entries = new Array<EntryJSON>(count);
   for (let n = 0; n < count; n++) {
     const i = shown === undefined ? n : shown[n]!;
@@ -175,8 +180,12 @@ function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, cou
     let path: string;
     if (area !== null) {
       const nameAt = words[r + nameOffset]! - textStart;
+      if (nameAt !== lastNameAt) {
+        lastNameAt = nameAt;
+        lastName = text.substring(nameAt, nameAt + words[r + nameLength]!);
+      }
+      name = lastName;
       const pathAt = words[r + pathOffset]! - textStart;
-      name = text.substring(nameAt, nameAt + words[r + nameLength]!);
       path = text.substring(pathAt, pathAt + words[r + pathLength]!);
     } else {
       name = cache.nameAt(i);
