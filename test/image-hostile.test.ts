@@ -70,10 +70,26 @@ describe('hostile and damaged image archives', () => {
     expectOneLine(dump('--image', junk), /junk\.tar: not a tar header \(bad checksum\) \(at byte 0\)/);
   });
 
-  it('a compressed archive, a zstd layer, a corrupt gzip layer', () => {
+  it('a gzip-compressed archive reads in one pass; cut or corrupt, it is one line', () => {
     const gz = join(work, 'whole.tar.gz');
-    writeFileSync(gz, spawnSync('gzip', ['-c', good]).stdout);
-    expectOneLine(dump('--image', gz), /a gzip-compressed archive: decompress it first/);
+    const zipped = spawnSync('gzip', ['-c', good]).stdout as Buffer;
+    writeFileSync(gz, zipped);
+    const plain = dump('--image', good);
+    const viaStream = dump('--image', gz);
+    expect(viaStream.status, viaStream.stderr.toString()).toBe(0);
+    expect(plain.status).toBe(0);
+    expect(viaStream.stdout).toBe(plain.stdout);
+    const cut = join(work, 'whole-cut.tar.gz');
+    writeFileSync(cut, zipped.subarray(0, Math.floor(zipped.length / 2)));
+    expectOneLine(dump('--image', cut), new RegExp(`^ldcache-dump: ${cut}: `));
+    const garbled = join(work, 'whole-bad.tar.gz');
+    const bad = Buffer.from(zipped);
+    bad.fill(0x55, 30, 300);
+    writeFileSync(garbled, bad);
+    expectOneLine(dump('--image', garbled), new RegExp(`^ldcache-dump: ${garbled}: `));
+  });
+
+  it('a zstd layer, a corrupt gzip layer', () => {
     const layer = pyTar(join(work, 'z.tar'), [['etc/ld.so.cache', 'file', cache]]);
     spawnSync('zstd', ['-q', '-f', layer, '-o', `${layer}.zst`]);
     expectOneLine(dump('--image', image('zstd', [`${layer}.zst`])), /layer 1 .*zstd-compressed layer: not supported/);
@@ -141,6 +157,14 @@ with tarfile.open(sys.argv[1], 'w:gz', compresslevel=1) as t:
     const lines = r.stderr.trim().split('\n');
     expect(lines[0]).toMatch(/layer 1 .*: the image's linker files .* exceed 384 MiB$/);
     expect(Number(lines[lines.length - 1])).toBeLessThan(600 * 1024); // peak RSS (KiB) well below what 13 x 32 MiB would take on top of Node
+    // The same archive gzip-compressed as a whole goes through the one-pass reader: its own bound, as low.
+    const whole = join(work, 'many-libc-whole.tar.gz');
+    writeFileSync(whole, spawnSync('gzip', ['-1', '-c', image('many-libc', [out])], { maxBuffer: 1 << 30 }).stdout);
+    const s = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, bin, '--image', whole], { encoding: 'utf8', timeout: 120_000 });
+    expect(s.status).toBe(1);
+    const streamed = s.stderr.trim().split('\n');
+    expect(streamed[0]).toMatch(/many-libc-whole\.tar\.gz: the layers' linker files .* exceed 384 MiB$/);
+    expect(Number(streamed[streamed.length - 1])).toBeLessThan(600 * 1024);
   });
 
   it('a damaged cache inside the image names the image, the file and the byte offset', () => {

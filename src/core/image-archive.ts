@@ -4,7 +4,7 @@
 // side provides). The chosen image's layers are streamed in order (gzip through the given
 // decompressor, plain tar as is) into an ImageTree. Browser-safe.
 import { ImageTree, ImageTreeError, splitEntryPath, wantedBytes, type FileNode, type TreeNode } from './image-tree.js';
-import { indexTar, TarError, TarReader, type RandomAccess, type TarMember } from './tar.js';
+import { indexTar, TarError, TarReader, type RandomAccess, type TarHeader, type TarMember } from './tar.js';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';
@@ -64,6 +64,34 @@ const utf8 = new TextDecoder('utf-8');
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
 
+/** A member of an outer archive as the stores look it up. */
+export interface ArchiveMember {
+  type: TarMember['type'];
+  linkname: string;
+}
+
+/** The file member at `path` (normalized), links inside the archive followed; null when none. */
+export function findMember<M extends ArchiveMember>(byName: Map<string, M>, path: string): M | null {
+  let key = path;
+  for (let hops = 0; hops < 40; hops++) {
+    const m = byName.get(key);
+    if (!m) return null;
+    if (m.type !== 'symlink' && m.type !== 'hardlink') return m.type === 'file' ? m : null;
+    // podman: `<id>/layer.tar -> ../<diffid>.tar`, resolved inside the archive.
+    const base = m.type === 'symlink' && !m.linkname.startsWith('/') ? key.split('/').slice(0, -1) : [];
+    const parts: string[] = [];
+    for (const p of [...base, ...m.linkname.split('/')]) {
+      if (p === '' || p === '.') continue;
+      if (p === '..') {
+        if (parts.length === 0) return null;
+        parts.pop();
+      } else parts.push(p);
+    }
+    key = parts.join('/');
+  }
+  return null;
+}
+
 /** A store over the members of a tar archive read through random access. */
 export async function tarBlobStore(source: RandomAccess, name: string): Promise<BlobStore> {
   let members: TarMember[];
@@ -83,26 +111,7 @@ export async function tarBlobStore(source: RandomAccess, name: string): Promise<
     }
     byName.set(key, m);
   }
-  const find = (path: string): TarMember | null => {
-    let key = path;
-    for (let hops = 0; hops < 40; hops++) {
-      const m = byName.get(key);
-      if (!m) return null;
-      if (m.type !== 'symlink' && m.type !== 'hardlink') return m.type === 'file' ? m : null;
-      // podman: `<id>/layer.tar -> ../<diffid>.tar`, resolved inside the archive.
-      const base = m.type === 'symlink' && !m.linkname.startsWith('/') ? key.split('/').slice(0, -1) : [];
-      const parts: string[] = [];
-      for (const p of [...base, ...m.linkname.split('/')]) {
-        if (p === '' || p === '.') continue;
-        if (p === '..') {
-          if (parts.length === 0) return null;
-          parts.pop();
-        } else parts.push(p);
-      }
-      key = parts.join('/');
-    }
-    return null;
-  };
+  const find = (path: string): TarMember | null => findMember(byName, path);
   return {
     name,
     size: (path) => find(path)?.size ?? null,
@@ -125,7 +134,7 @@ export async function tarBlobStore(source: RandomAccess, name: string): Promise<
   };
 }
 
-async function readJson(store: BlobStore, path: string): Promise<unknown> {
+export async function readJson(store: BlobStore, path: string): Promise<unknown> {
   const bytes = await store.read(path, JSON_MAX);
   try {
     return JSON.parse(utf8.decode(bytes));
@@ -293,7 +302,7 @@ export function parseConfig(store: BlobStore, path: string, doc: unknown): Image
 }
 
 /** The layer's bytes, decompressed when they are gzip; zstd and other compressions are an error. */
-async function* layerBytes(store: BlobStore, path: string, label: string, gunzip: Gunzip | undefined): AsyncGenerator<Uint8Array> {
+export async function* layerBytes(store: BlobStore, path: string, label: string, gunzip: Gunzip | undefined): AsyncGenerator<Uint8Array> {
   const iterator = store.stream(path)[Symbol.asyncIterator]();
   let first = await iterator.next();
   while (!first.done && first.value.length < 4) {
@@ -327,57 +336,78 @@ async function* layerBytes(store: BlobStore, path: string, label: string, gunzip
 
 const DIR_NODE = (layer: number): TreeNode => ({ kind: 'dir', layer, children: new Map() });
 
+/** The parts of a layer's tar header that change the tree. */
+export type LayerEntry = Pick<TarHeader, 'name' | 'type' | 'linkname' | 'size' | 'mode'>;
+
+/**
+ * Applies one entry of the layer being applied; returns how many of its content bytes the tree
+ * keeps (0: none) and the file node they go to. Throws ImageTreeError for entries the tree refuses.
+ */
+export function applyEntry(tree: ImageTree, h: LayerEntry): { want: number; node: FileNode | null } {
+  const none = { want: 0, node: null };
+  const parts = splitEntryPath(h.name);
+  if (parts.length === 0) return none;
+  const base = parts[parts.length - 1]!;
+  const dirParts = parts.slice(0, -1);
+  if (base.startsWith('.wh.')) {
+    if (base === '.wh..wh..opq') tree.opaque(dirParts);
+    else if (base.startsWith('.wh..wh.')) return none; // aufs metadata (.wh..wh.plnk, …)
+    else if (base === '.wh.') throw new ImageTreeError(`invalid whiteout '${h.name}'`);
+    else tree.whiteout(dirParts, base.slice(4));
+    return none;
+  }
+  switch (h.type) {
+    case 'dir':
+      tree.add(parts, DIR_NODE(tree.layer));
+      return none;
+    case 'symlink':
+      tree.add(parts, { kind: 'symlink', layer: tree.layer, target: h.linkname });
+      return none;
+    case 'hardlink': {
+      const target = tree.lookupExact(splitEntryPath(h.linkname));
+      if (target && target.kind !== 'dir') tree.add(parts, { ...target, layer: tree.layer });
+      else tree.add(parts, { kind: 'other', layer: tree.layer });
+      return none;
+    }
+    case 'file': {
+      const node: FileNode = { kind: 'file', layer: tree.layer, size: h.size, mode: h.mode, content: null, partial: false };
+      tree.add(parts, node);
+      const want = wantedBytes(parts.join('/'), h.size);
+      if (want > 0) tree.reserve(want);
+      return { want, node: want > 0 ? node : null };
+    }
+    default:
+      tree.add(parts, { kind: 'other', layer: tree.layer });
+      return none;
+  }
+}
+
+/** Sets the kept content of a file node. */
+export function keepContent(node: FileNode, size: number, bytes: Uint8Array): void {
+  node.content = bytes;
+  node.partial = bytes.length < size;
+}
+
+/** The one-line error of a failure inside a layer. */
+export function layerError(err: unknown, label: string, consumed: number): Error {
+  if (err instanceof TarError) return new ImageError(`${label}: ${err.message} (at byte ${err.offset} of the uncompressed layer)`);
+  if (err instanceof ImageTreeError) return new ImageError(`${label}: ${err.message}`);
+  if (err instanceof ImageError) return err;
+  return new ImageError(`${label}: cannot read the layer: ${(err as Error)?.message?.split('\n')[0] ?? String(err)} (after ${consumed} uncompressed bytes)`);
+}
+
 /** Applies one layer tar (already decompressed) to the tree. */
 export async function applyLayer(tree: ImageTree, bytes: AsyncIterable<Uint8Array>, label: string): Promise<void> {
   tree.beginLayer();
   let pending = null as FileNode | null;
   const reader = new TarReader({
     entry(h) {
-      pending = null;
-      const parts = splitEntryPath(h.name);
-      if (parts.length === 0) return 0;
-      const base = parts[parts.length - 1]!;
-      const dirParts = parts.slice(0, -1);
-      if (base.startsWith('.wh.')) {
-        if (base === '.wh..wh..opq') tree.opaque(dirParts);
-        else if (base.startsWith('.wh..wh.')) return 0; // aufs metadata (.wh..wh.plnk, …)
-        else if (base === '.wh.') throw new ImageTreeError(`invalid whiteout '${h.name}'`);
-        else tree.whiteout(dirParts, base.slice(4));
-        return 0;
-      }
-      switch (h.type) {
-        case 'dir':
-          tree.add(parts, DIR_NODE(tree.layer));
-          return 0;
-        case 'symlink':
-          tree.add(parts, { kind: 'symlink', layer: tree.layer, target: h.linkname });
-          return 0;
-        case 'hardlink': {
-          const target = tree.lookupExact(splitEntryPath(h.linkname));
-          if (target && target.kind !== 'dir') tree.add(parts, { ...target, layer: tree.layer });
-          else tree.add(parts, { kind: 'other', layer: tree.layer });
-          return 0;
-        }
-        case 'file': {
-          const node: FileNode = { kind: 'file', layer: tree.layer, size: h.size, mode: h.mode, content: null, partial: false };
-          tree.add(parts, node);
-          const want = wantedBytes(parts.join('/'), h.size);
-          if (want > 0) {
-            tree.reserve(want);
-            pending = node;
-          }
-          return want;
-        }
-        default:
-          tree.add(parts, { kind: 'other', layer: tree.layer });
-          return 0;
-      }
+      const { want, node } = applyEntry(tree, h);
+      pending = node;
+      return want;
     },
     content(h, bytes) {
-      if (pending) {
-        pending.content = bytes;
-        pending.partial = bytes.length < h.size;
-      }
+      if (pending) keepContent(pending, h.size, bytes);
       pending = null;
     },
   });
@@ -389,23 +419,27 @@ export async function applyLayer(tree: ImageTree, bytes: AsyncIterable<Uint8Arra
     }
     reader.end();
   } catch (err) {
-    if (err instanceof TarError) throw new ImageError(`${label}: ${err.message} (at byte ${err.offset} of the uncompressed layer)`);
-    if (err instanceof ImageTreeError) throw new ImageError(`${label}: ${err.message}`);
-    if (err instanceof ImageError) throw err;
-    throw new ImageError(`${label}: cannot read the layer: ${(err as Error).message?.split('\n')[0] ?? String(err)} (after ${consumed} uncompressed bytes)`);
+    throw layerError(err, label, consumed);
   }
 }
 
+/** How a loader applies the chosen image's layer `path` (its label names it in errors). */
+export type LayerApplier = (tree: ImageTree, path: string, label: string) => Promise<void>;
+
 /** Reads the chosen image of a store: its config and the merged tree of its layers. */
 export async function loadImage(store: BlobStore, options: LoadImageOptions = {}): Promise<LoadedImage> {
+  return loadImageWith(store, options, (tree, path, label) => applyLayer(tree, layerBytes(store, path, label, options.gunzip), label));
+}
+
+/** loadImage with the layers applied by `apply` (the one-pass reader replays what it recorded). */
+export async function loadImageWith(store: BlobStore, options: LoadImageOptions, apply: LayerApplier): Promise<LoadedImage> {
   const { format, images } = await listImages(store);
   const image = chooseImage(store, images, options);
   const config = parseConfig(store, image.configPath, await readJson(store, image.configPath));
   const tree = new ImageTree();
   for (const [i, layer] of image.layers.entries()) {
     if (store.size(layer.path) === null) throw new ImageError(`${store.name}: layer ${i + 1} (${layer.path}) is not in the archive`);
-    const label = `${store.name}: layer ${i + 1} (${layer.path})`;
-    await applyLayer(tree, layerBytes(store, layer.path, label, options.gunzip), label);
+    await apply(tree, layer.path, `${store.name}: layer ${i + 1} (${layer.path})`);
   }
   return { source: store.name, format, names: image.names, platform: image.platform, config, tree, layerCount: image.layers.length };
 }
@@ -423,13 +457,17 @@ export const webGunzip: Gunzip = async function* (input) {
     }
   })();
   const reader = ds.readable.getReader();
+  let finished = false;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       yield value;
     }
+    finished = true;
   } finally {
+    // A consumer that stops early (a damaged layer) cancels the stream: a write waiting on it fails, the pump ends.
+    if (!finished) await reader.cancel().catch(() => undefined);
     reader.releaseLock();
     await pump;
   }

@@ -20,11 +20,19 @@ export interface TarHeader {
 }
 
 export interface TarVisitor {
-  /** Called for each entry; returns how many leading content bytes to hand to `content` (0: none). */
+  /**
+   * Called for each entry; returns how many leading content bytes to hand to `content` (0: none),
+   * or STREAM_CONTENT to get all of it, piece by piece, through `data` (then `content` with no bytes at its end).
+   */
   entry(header: TarHeader): number;
   /** The first `wanted` content bytes of the entry last announced (fewer if the entry is shorter). */
   content?(header: TarHeader, bytes: Uint8Array): void;
+  /** A piece of a streamed entry's content (a view into the pushed chunk: copy it to keep it). */
+  data?(header: TarHeader, bytes: Uint8Array): void;
 }
+
+/** Returned by `TarVisitor.entry` for content handed over piece by piece. */
+export const STREAM_CONTENT = -1;
 
 export class TarError extends Error {
   override readonly name = 'TarError';
@@ -150,6 +158,7 @@ export class TarReader {
   private wanted = 0;
   private kept: Uint8Array | null = null;
   private keptFill = 0;
+  private streaming = false;
   private metaKind = '';
   private longName: string | null = null;
   private longLink: string | null = null;
@@ -183,7 +192,8 @@ export class TarReader {
       // data or meta: content then padding
       if (this.remaining > 0) {
         const take = Math.min(this.remaining, chunk.length - at);
-        if (this.kept && this.keptFill < this.kept.length) {
+        if (this.streaming) this.visitor.data!(this.current!, chunk.subarray(at, at + take));
+        else if (this.kept && this.keptFill < this.kept.length) {
           const copy = Math.min(take, this.kept.length - this.keptFill);
           this.kept.set(chunk.subarray(at, at + copy), this.keptFill);
           this.keptFill += copy;
@@ -255,7 +265,9 @@ export class TarReader {
     const header: TarHeader = { name, type, typeflag, size: contentSize, mode: numeric(block, 100, 8) || 0, linkname, offset };
     this.current = header;
     const wanted = this.visitor.entry(header);
-    this.beginContent(contentSize, Math.min(wanted, contentSize), 'data', offset);
+    this.streaming = wanted === STREAM_CONTENT && contentSize > 0;
+    if (this.streaming && !this.visitor.data) throw new Error('TarVisitor: STREAM_CONTENT needs data()');
+    this.beginContent(contentSize, this.streaming ? 0 : Math.max(0, Math.min(wanted, contentSize)), 'data', offset);
   }
 
   private beginContent(size: number, keep: number, state: State, _offset: number): void {
@@ -283,9 +295,10 @@ export class TarReader {
       } else {
         for (const [k, v] of parsePax(kept, offset)) this.globalPax.set(k, v);
       }
-    } else if (this.current && this.wanted > 0 && this.visitor.content) {
+    } else if (this.current && (this.wanted > 0 || this.streaming) && this.visitor.content) {
       this.visitor.content(this.current, kept);
     }
+    this.streaming = false;
     if (this.padding === 0) this.state = 'header';
     else this.state = this.state === 'meta' ? 'meta' : 'data';
   }

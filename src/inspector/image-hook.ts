@@ -1,8 +1,8 @@
 // The page's hook for images: among the chosen files, a saved image (tar) and optionally a host's
 // discovery JSON. Returns null when no image was chosen (the page then treats the files as caches).
 import { byId } from './dom.js';
-import { imageReport, isDiscoveryJson, renderImageFindings } from './image-findings.js';
-import { isImageArchive, loadImageFile } from './load-image.js';
+import { imageReport, isDiscoveryJson, renderImageFindings, type DiscoveryJson } from './image-findings.js';
+import { isImageHead, loadImageFile, openStream, type OpenedStream } from './load-image.js';
 import type { LoadedCache } from './load-cache.js';
 import { LoadError } from './load-cache.js';
 
@@ -14,9 +14,18 @@ export interface OpenedImage {
 
 export async function openImage(files: readonly File[]): Promise<OpenedImage | null> {
   let imageFile: File | undefined;
-  for (const f of files) if (await isImageArchive(f)) imageFile ??= f;
-  if (!imageFile) return null;
-  let host = null;
+  let opened: OpenedStream | undefined;
+  for (const f of files) {
+    if (imageFile || /\.json$/i.test(f.name)) continue;
+    // One stream per file: its first bytes tell an image; an image is then read on from there.
+    const stream = await openStream(f);
+    if (isImageHead(stream.head)) {
+      imageFile = f;
+      opened = stream;
+    } else await stream.cancel();
+  }
+  if (!imageFile || !opened) return null;
+  let host: DiscoveryJson | null = null;
   let hostName: string | null = null;
   for (const f of files) {
     if (f === imageFile || !/\.json$/i.test(f.name)) continue;
@@ -27,10 +36,11 @@ export async function openImage(files: readonly File[]): Promise<OpenedImage | n
         hostName = f.name;
       }
     } catch {
+      await opened.cancel();
       throw new LoadError(`${f.name}: not a discovery JSON (nvidia-volume discover --json)`);
     }
   }
-  const loaded = await loadImageFile(imageFile);
+  const loaded = await loadImageFile(imageFile, opened);
   const report = imageReport(loaded.image, host);
   return {
     loaded,
@@ -38,7 +48,7 @@ export async function openImage(files: readonly File[]): Promise<OpenedImage | n
       const tab = byId('tab-image');
       tab.hidden = false;
       tab.textContent = report.ok ? 'Image' : `Image (${report.findings.filter((f) => f.severity === 'error').length} errors)`;
-      renderImageFindings(byId('panel-image'), report, hostName);
+      renderImageFindings(byId('panel-image'), report, hostName, host);
     },
   };
 }

@@ -1,7 +1,9 @@
-// A saved container image dropped on the page: read without extracting it (File.slice for the
-// archive's members, DecompressionStream for gzip layers), its /etc/ld.so.cache shown like any
-// cache, and the image's findings computed in the page. Nothing leaves the page.
-import { ImageError, loadImage, tarBlobStore, webGunzip, type LoadedImage } from '../core/image-archive.js';
+// A saved container image dropped on the page: read in one pass from the File's stream() (gzip
+// layers, and a gzip-compressed archive, through DecompressionStream), never extracted and never
+// held whole (see src/core/image-stream.ts for what is kept). Its /etc/ld.so.cache is shown like
+// any cache, and the image's findings are computed in the page. Nothing leaves the page.
+import { ImageError, webGunzip, type LoadedImage } from '../core/image-archive.js';
+import { loadImageStream, looksLikeImageArchive } from '../core/image-stream.js';
 import { parseLdCache } from '../core/parse.js';
 import { init } from '../core/wasm.js';
 import type { LoadedCache } from './load-cache.js';
@@ -11,21 +13,63 @@ export interface LoadedImageCache extends LoadedCache {
   readonly image: LoadedImage;
 }
 
-/** A tar archive (ustar magic at 257) rather than a cache. */
-export async function isImageArchive(file: File): Promise<boolean> {
-  if (file.size < 512) return false;
-  const head = new Uint8Array(await file.slice(257, 262).arrayBuffer());
-  return String.fromCharCode(...head) === 'ustar';
+/** A file's stream, its first bytes already read (to tell an image from a cache), not yet consumed. */
+export interface OpenedStream {
+  head: Uint8Array;
+  chunks: AsyncIterable<Uint8Array>;
+  cancel(): Promise<void>;
 }
 
-export async function loadImageFile(file: File): Promise<LoadedImageCache> {
+/** Opens the file's one stream and reads at least `want` bytes of it (fewer when the file is shorter). */
+export async function openStream(file: File, want = 512): Promise<OpenedStream> {
+  const reader = file.stream().getReader();
+  const taken: Uint8Array[] = [];
+  let length = 0;
+  let done = false;
+  while (length < want) {
+    const next = await reader.read();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    taken.push(next.value);
+    length += next.value.length;
+  }
+  const head = new Uint8Array(length);
+  let at = 0;
+  for (const t of taken) {
+    head.set(t, at);
+    at += t.length;
+  }
+  const chunks = (async function* (): AsyncGenerator<Uint8Array> {
+    try {
+      if (head.length > 0) yield head;
+      if (done) return;
+      for (;;) {
+        const next = await reader.read();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  })();
+  return { head, chunks, cancel: () => reader.cancel().catch(() => undefined) };
+}
+
+/** A tar archive (ustar magic at 257) or a gzip stream (a compressed archive) rather than a cache. */
+export function isImageHead(head: Uint8Array): boolean {
+  return looksLikeImageArchive(head);
+}
+
+export async function loadImageFile(file: File, opened: OpenedStream): Promise<LoadedImageCache> {
   const started = performance.now();
   await init();
   let image: LoadedImage;
   try {
-    const store = await tarBlobStore({ size: file.size, read: async (offset, length) => new Uint8Array(await file.slice(offset, offset + length).arrayBuffer()) }, file.name);
-    image = await loadImage(store, { gunzip: webGunzip });
+    image = await loadImageStream(opened.chunks, file.name, { gunzip: webGunzip });
   } catch (err) {
+    await opened.cancel();
     throw new LoadError(err instanceof ImageError ? err.message : `${file.name}: cannot read the image (${err instanceof Error ? err.message : String(err)})`);
   }
   const found = image.tree.tryResolve('/etc/ld.so.cache');

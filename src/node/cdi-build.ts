@@ -7,9 +7,12 @@
 // `libcuda.so.535.261.03`, and again in the directory the host's ld.so.cache named (e.g.
 // /usr/lib/x86_64-linux-gnu), which is a default search directory of the dynamic linker on the
 // distributions that use it, so programs find the libraries without a container ldconfig.
+// Where each library is mounted is the core's (src/core/driver-injection.ts), which the image
+// check shares.
 import type { CdiContainerEdits, CdiDevice, CdiDeviceNode, CdiMount, CdiSpec } from '../core/cdi-types.js';
 import { cdiDeviceNameError, cdiKindError, compareCdiVersions, formatCdiProblems, isKnownCdiVersion, validateCdiSpec } from '../core/cdi-validate.js';
-import type { DeviceKind, DriverDiscovery, DriverLibrary, GpuInfo } from './discovery-types.js';
+import { cdiLibraryPaths, isCleanPath, linkerDirs } from '../core/driver-injection.js';
+import type { DeviceKind, DriverDiscovery, GpuInfo } from './discovery-types.js';
 import { requireDriver } from './no-driver.js';
 import { hostPath } from './rootfs.js';
 
@@ -25,14 +28,6 @@ const PIPE_DIR_BIND = ['nosuid', 'nodev', 'noexec', 'bind'];
 
 /** Nodes every container with any of the GPUs needs. MIG capability nodes (`caps`) are left out: they grant MIG administration. */
 const CONTROL_KINDS: ReadonlySet<DeviceKind> = new Set<DeviceKind>(['control', 'modeset', 'uvm', 'uvm-tools']);
-
-/** Extra link names that programs open by name (the dev link `libcuda.so` for `dlopen("libcuda.so")`, the glvnd indirect GLX name). */
-const EXTRA_LINKS: [sonamePrefix: string, link: string][] = [
-  ['libcuda.so.', 'libcuda.so'],
-  ['libnvidia-ml.so.', 'libnvidia-ml.so'],
-  ['libnvidia-opticalflow.so.', 'libnvidia-opticalflow.so'],
-  ['libGLX_nvidia.so.', 'libGLX_indirect.so.0'],
-];
 
 export class CdiSpecError extends Error {
   override readonly name = 'CdiSpecError';
@@ -65,13 +60,6 @@ export interface BuiltCdiSpec {
 }
 
 
-const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
-
-/** An absolute, normalized path with no `.`/`..` segments: anything else never reaches a spec. */
-function isCleanPath(path: string): boolean {
-  return path.startsWith('/') && !path.includes('\0') && path.split('/').slice(1).every((s) => s !== '' && s !== '.' && s !== '..');
-}
-
 /** Collects mounts, one per container path: the first claim wins. */
 class MountSet {
   readonly mounts: CdiMount[] = [];
@@ -90,61 +78,6 @@ class MountSet {
   }
 }
 
-/** The link names a library needs in the container: its soname and the extra dev names. */
-function linkNames(lib: DriverLibrary): string[] {
-  const names: string[] = [];
-  if (lib.soname && lib.soname !== lib.name && !lib.soname.includes('/')) names.push(lib.soname);
-  for (const [prefix, link] of EXTRA_LINKS) if (lib.soname?.startsWith(prefix)) names.push(link);
-  return names;
-}
-
-/** The directory the host's linker found a library in (its cache entry's), resolved inside the root. */
-function cacheDirOf(lib: DriverLibrary, resolveDir: (dir: string) => string): string | null {
-  return lib.cachePath && isCleanPath(lib.cachePath) ? resolveDir(dirOf(lib.cachePath)) : null;
-}
-
-/**
- * Per ABI, the directory most of the driver's cache entries are in (e.g. /usr/lib/x86_64-linux-gnu):
- * where libraries found beside them (not in the cache) get their soname too.
- */
-function linkerDirsByArch(
-  libraries: DriverLibrary[],
-  resolveDir: (dir: string) => string,
-  fallback: BuildCdiOptions['defaultLinkerDir'],
-): Map<string, string> {
-  const counts = new Map<string, Map<string, number>>();
-  for (const lib of libraries) {
-    const dir = cacheDirOf(lib, resolveDir);
-    if (!dir) continue;
-    const perArch = counts.get(lib.arch) ?? new Map<string, number>();
-    perArch.set(dir, (perArch.get(dir) ?? 0) + 1);
-    counts.set(lib.arch, perArch);
-  }
-  const dirs = new Map<string, string>();
-  for (const [arch, perArch] of counts) {
-    dirs.set(arch, [...perArch].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0]);
-  }
-  for (const lib of libraries) {
-    if (dirs.has(lib.arch) || !fallback) continue;
-    const dir = fallback(lib.arch, lib.bits);
-    if (dir && isCleanPath(dir)) dirs.set(lib.arch, dir);
-  }
-  return dirs;
-}
-
-function addLibrary(mounts: MountSet, lib: DriverLibrary, resolveDir: (dir: string) => string, archDirs: Map<string, string>): void {
-  mounts.add(lib.path, lib.path, READ_ONLY_BIND);
-  const ownDir = dirOf(lib.path);
-  for (const name of linkNames(lib)) mounts.add(`${ownDir}/${name}`, lib.path, READ_ONLY_BIND);
-  const linkerDir = cacheDirOf(lib, resolveDir) ?? archDirs.get(lib.arch) ?? null;
-  if (linkerDir && linkerDir !== ownDir) {
-    const names = new Set([lib.soname && !lib.soname.includes('/') ? lib.soname : lib.name, ...linkNames(lib)]);
-    for (const name of names) mounts.add(`${linkerDir}/${name}`, lib.path, READ_ONLY_BIND);
-  }
-  // libvdpau loads drivers by path from <libdir>/vdpau, not through the linker's search.
-  if (linkerDir && lib.soname?.startsWith('libvdpau_')) mounts.add(`${linkerDir}/vdpau/${lib.soname}`, lib.path, READ_ONLY_BIND);
-}
-
 function deviceNode(root: string, path: string): CdiDeviceNode {
   const host = hostPath(root, path);
   return host === path ? { path } : { path, hostPath: host };
@@ -157,9 +90,10 @@ function orderedGpus(gpus: GpuInfo[]): GpuInfo[] {
 
 function sharedEdits(discovery: DriverDiscovery, root: string, options: BuildCdiOptions, warnings: string[]): CdiContainerEdits {
   const mounts = new MountSet(root, warnings);
-  const resolveDir = options.resolveDir ?? ((dir: string) => dir);
-  const archDirs = linkerDirsByArch(discovery.libraries, resolveDir, options.defaultLinkerDir);
-  for (const lib of discovery.libraries) addLibrary(mounts, lib, resolveDir, archDirs);
+  const dirs = linkerDirs(discovery.libraries, options.resolveDir ?? ((dir: string) => dir), options.defaultLinkerDir);
+  discovery.libraries.forEach((lib, i) => {
+    for (const containerPath of cdiLibraryPaths(lib, dirs[i]!)) mounts.add(containerPath, lib.path, READ_ONLY_BIND);
+  });
   for (const bin of discovery.binaries) mounts.add(bin.linkPath, bin.path, READ_ONLY_BIND);
   for (const fw of discovery.firmware) mounts.add(fw.path, fw.path, READ_ONLY_BIND);
   for (const ipc of discovery.ipc) mounts.add(ipc.path, ipc.path, ipc.kind === 'mps' ? PIPE_DIR_BIND : SOCKET_BIND);

@@ -13,6 +13,8 @@ import { readKernelModuleVersion } from './driver-version.js';
 import { readFirmware } from './firmware.js';
 import { readGpus } from './gpus.js';
 import { findIpc } from './ipc.js';
+import { hostCpu } from './image-check.js';
+import { addLinkFacts } from './library-link-facts.js';
 import { RootFs, hostPath } from './rootfs.js';
 
 export { hostPath };
@@ -87,6 +89,7 @@ export function discoverDriver(options: DiscoverOptions = {}): DriverDiscovery {
     warnings.push('no driver version: neither /proc/driver/nvidia/version nor a versioned libcuda/libnvidia-ml file name');
   }
   selection.libraries.sort((a, b) => b.bits - a.bits || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  addLinkFacts(options.root ?? '/', selection.libraries);
 
   const devices = readDevices(fs, warnings, selection.rejected);
   const gpus = readGpus(fs, warnings);
@@ -110,5 +113,6 @@ export function discoverDriver(options: DiscoverOptions = {}): DriverDiscovery {
     ipc,
     rejected: selection.rejected,
     warnings,
+    cpu: hostCpu(),
   };
 }

@@ -1,6 +1,7 @@
 // What driver discovery returns. Every `path` is the path *inside* the root (what it is on that
 // host); the file on this machine is `hostPath(root, path)`.
 
+import type { HostCpu } from '../core/driver-injection.js';
 import type { LibraryCategory } from '../core/nvidia-libraries.js';
 
 export type { LibraryCategory };
@@ -19,6 +20,14 @@ export interface DriverLibrary {
   /** The cache key and value that led to this file; null when found beside a selected file or by directory scan. */
   cacheName: string | null;
   cachePath: string | null;
+  /**
+   * Where the root's dynamic linker finds it (a directory inside the root, resolved): the
+   * directory of its cache entry, else the one most of its ABI's entries are in, else the ABI's
+   * default directory. CDI mounts its soname there. Set by discoverDriver; absent in hand-made discoveries.
+   */
+  linkerDir?: string | null;
+  /** The GLIBC_x.y versions it needs from glibc (its .gnu.version_r); null when unreadable. Set by discoverDriver. */
+  glibcNeeds?: string[] | null;
 }
 
 export interface DriverBinary {
@@ -91,4 +100,9 @@ export interface DriverDiscovery {
   ipc: IpcPath[];
   rejected: RejectedEntry[];
   warnings: string[];
+  /**
+   * This machine's CPU as the image check models it (from /proc/cpuinfo; containers run here):
+   * `nvidia-volume discover --json` carries it to the inspector. Set by discoverDriver.
+   */
+  cpu?: HostCpu;
 }

@@ -1,18 +1,16 @@
 // `nvidia-volume check --image`: the host's (or a root's) driver as discovery finds it, the two
-// ways this project injects it (the CDI spec it writes; the v1 volume at /usr/local/nvidia), and
-// the core's prediction of what the image's linker loads with each.
+// ways this project injects it (the CDI spec it writes; the v1 volume at /usr/local/nvidia, both
+// built by the core: src/core/driver-injection.ts, which the inspector shares) and the core's
+// prediction of what the image's linker loads with each.
 import { readFileSync } from 'node:fs';
-import { checkImage, type CheckReport, type DriverLib, type Injection } from '../core/image-check.js';
-import { PLAIN_X86, type LegacyX86 } from '../core/image-linker.js';
+import { checkImageWithDriver } from '../core/driver-injection.js';
 import type { LoadedImage } from '../core/image-archive.js';
-import { buildCdiSpec } from './cdi-build.js';
-import { defaultLinkerDir } from './cdi-linker-dirs.js';
-import type { DriverDiscovery, DriverLibrary } from './discovery-types.js';
-import { readElfVersionsInRoot } from './elf-versions-file.js';
-import { hostPath, RootFs } from './rootfs.js';
-import { planVolume } from './volume-layout.js';
+import type { CheckReport } from '../core/image-check.js';
+import { PLAIN_X86, type LegacyX86 } from '../core/image-linker.js';
+import type { DriverDiscovery } from './discovery-types.js';
+import { addLinkFacts } from './library-link-facts.js';
 
-export const VOLUME_MOUNT = '/usr/local/nvidia';
+export { VOLUME_MOUNT, cdiInjection, volumeInjection } from '../core/driver-injection.js';
 
 /** The first CPU's vendor and flags from /proc/cpuinfo, or null when it cannot be read. */
 function cpuinfoOf(cpuinfo: string): { vendor: string; flags: Set<string> } | null {
@@ -59,47 +57,9 @@ export function hostIsaLevel(cpuinfo = '/proc/cpuinfo'): number {
   return 4;
 }
 
-function driverLib(discovery: DriverDiscovery, fs: RootFs, lib: DriverLibrary): DriverLib {
-  const source = hostPath(discovery.root, lib.path);
-  let glibcNeeds: string[] | null = null;
-  try {
-    glibcNeeds = readElfVersionsInRoot(fs, lib.path).needed.filter((n) => n.file.startsWith('libc.so') || n.file.startsWith('libm.so') || n.file.startsWith('libpthread') || n.file.startsWith('libdl')).map((n) => n.version);
-  } catch {
-    glibcNeeds = null;
-  }
-  return { source, name: lib.name, soname: lib.soname, bits: lib.bits, arch: lib.arch, glibcNeeds };
-}
-
-/** The files the CDI spec this project writes mounts, by container path. */
-export function cdiInjection(discovery: DriverDiscovery, libs: Map<string, DriverLib>): Injection {
-  const fs = new RootFs(discovery.root);
-  const { spec } = buildCdiSpec(discovery, {
-    resolveDir: (dir) => fs.tryResolve(dir)?.path ?? dir,
-    defaultLinkerDir: (arch, bits) => defaultLinkerDir(fs, arch, bits),
-  });
-  const mounts = [...(spec.containerEdits?.mounts ?? []), ...spec.devices.flatMap((d) => d.containerEdits.mounts ?? [])];
-  const files = mounts.flatMap((m) => {
-    const file = libs.get(m.hostPath);
-    return file ? [{ containerPath: m.containerPath, file }] : [];
-  });
-  return { name: 'cdi', label: 'CDI spec (nvidia-volume cdi)', overlay: { files, dirMounts: [] } };
-}
-
-/** The v1 driver volume mounted at /usr/local/nvidia (nvidia-docker, the plugin). */
-export function volumeInjection(discovery: DriverDiscovery, libs: Map<string, DriverLib>): Injection {
-  const layout = planVolume(discovery);
-  const byPath = new Map<string, DriverLib>();
-  for (const f of layout.files) {
-    const lib = libs.get(f.source);
-    if (lib) byPath.set(f.path, lib);
-  }
-  const files = [...byPath].map(([path, file]) => ({ containerPath: `${VOLUME_MOUNT}/${path}`, file }));
-  for (const link of layout.links) {
-    const dir = link.path.slice(0, link.path.lastIndexOf('/'));
-    const file = byPath.get(`${dir}/${link.target}`);
-    if (file) files.push({ containerPath: `${VOLUME_MOUNT}/${link.path}`, file });
-  }
-  return { name: 'volume', label: `v1 driver volume at ${VOLUME_MOUNT} (nvidia-docker, the volume plugin)`, overlay: { files, dirMounts: [VOLUME_MOUNT] } };
+/** This machine's CPU as the image check models it (what `discover --json` records for the inspector). */
+export function hostCpu(cpuinfo = '/proc/cpuinfo'): { isaLevel: number } & LegacyX86 {
+  return { isaLevel: hostIsaLevel(cpuinfo), ...hostLegacyX86(cpuinfo) };
 }
 
 export interface CheckOptions {
@@ -112,20 +72,11 @@ export interface CheckOptions {
 }
 
 export function checkLoadedImage(image: LoadedImage, discovery: DriverDiscovery, options: CheckOptions = {}): CheckReport {
-  const libs = new Map<string, DriverLib>();
-  const fs = new RootFs(discovery.root);
-  for (const lib of discovery.libraries) libs.set(hostPath(discovery.root, lib.path), driverLib(discovery, fs, lib));
-  const wanted = options.injections ?? ['cdi', 'volume'];
-  const injections: Injection[] = [];
-  if (wanted.includes('cdi')) injections.push(cdiInjection(discovery, libs));
-  if (wanted.includes('volume') && discovery.driverVersion) injections.push(volumeInjection(discovery, libs));
-  return checkImage({
-    names: image.names,
-    config: image.config,
-    tree: image.tree,
-    driverVersion: discovery.driverVersion,
-    libraries: [...libs.values()],
-    injections,
+  // A hand-made discovery lacks what discoverDriver records for the check: read it from the root.
+  const libraries = discovery.libraries.map((l) => ({ ...l }));
+  if (libraries.some((l) => l.linkerDir === undefined || l.glibcNeeds === undefined)) addLinkFacts(discovery.root, libraries);
+  return checkImageWithDriver(image, { ...discovery, libraries }, {
+    injections: options.injections,
     isaLevel: options.isaLevel ?? hostIsaLevel(),
     cpu: options.cpu ?? hostLegacyX86(),
     runEnv: options.runEnv,

@@ -1,10 +1,12 @@
 // Opens a saved image for the core's reader: a tar file (docker save, podman save) read through
 // positioned reads, or an OCI image-layout directory whose blobs are read inside the directory
-// (links resolved as chroot would, never leaving it). Gzip layers go through node:zlib.
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+// (links resolved as chroot would, never leaving it); a gzip-compressed archive read front to back
+// by the core's one-pass reader. Gzip layers go through node:zlib.
+import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ImageError, loadImage, tarBlobStore, type BlobStore, type Gunzip, type LoadedImage, type LoadImageOptions } from '../core/image-archive.js';
+import { loadImageStream } from '../core/image-stream.js';
 import { RootFs, RootFsError } from './rootfs.js';
 
 /** Gzip with node:zlib (the same library zcat uses). */
@@ -96,7 +98,6 @@ export async function openImageStore(path: string): Promise<{ store: BlobStore; 
   const read = fileRead(fd, size);
   try {
     const head = await read(0, 4);
-    if (head[0] === 0x1f && head[1] === 0x8b) throw new ImageError(`${path}: a gzip-compressed archive: decompress it first (gunzip -k ${path})`);
     if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) throw new ImageError(`${path}: a zstd-compressed archive: decompress it first (zstd -d ${path})`);
     return { store: await tarBlobStore({ size, read }, path), close: () => closeSync(fd) };
   } catch (err) {
@@ -105,8 +106,27 @@ export async function openImageStore(path: string): Promise<{ store: BlobStore; 
   }
 }
 
+/** A gzip-compressed archive (`docker save | gzip`): only readable front to back. */
+function isGzipFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false; // openImageStore says why
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads the image (the one named by `ref` in a multi-image archive) into a merged tree. */
 export async function readImage(path: string, options: Omit<LoadImageOptions, 'gunzip'> = {}): Promise<LoadedImage> {
+  // A compressed archive cannot be read at random: one pass through the core's stream reader.
+  if (isGzipFile(path)) return loadImageStream(createReadStream(path, { highWaterMark: 1 << 20 }), path, { ...options, gunzip: nodeGunzip });
   const { store, close } = await openImageStore(path);
   try {
     return await loadImage(store, { ...options, gunzip: nodeGunzip });
