@@ -336,6 +336,9 @@ export async function* layerBytes(store: BlobStore, path: string, label: string,
 
 const DIR_NODE = (layer: number): TreeNode => ({ kind: 'dir', layer, children: new Map() });
 
+/** applyEntry's answer for the entries whose content is not kept (most): one shared object. */
+const NOTHING_KEPT: { readonly want: 0; readonly node: null } = { want: 0, node: null };
+
 /** The parts of a layer's tar header that change the tree. */
 export type LayerEntry = Pick<TarHeader, 'name' | 'type' | 'linkname' | 'size' | 'mode'>;
 
@@ -344,7 +347,7 @@ export type LayerEntry = Pick<TarHeader, 'name' | 'type' | 'linkname' | 'size' |
  * keeps (0: none) and the file node they go to. Throws ImageTreeError for entries the tree refuses.
  */
 export function applyEntry(tree: ImageTree, h: LayerEntry): { want: number; node: FileNode | null } {
-  const none = { want: 0, node: null };
+  const none = NOTHING_KEPT;
   const parts = splitEntryPath(h.name);
   if (parts.length === 0) return none;
   const base = parts[parts.length - 1]!;
@@ -373,8 +376,9 @@ export function applyEntry(tree: ImageTree, h: LayerEntry): { want: number; node
       const node: FileNode = { kind: 'file', layer: tree.layer, size: h.size, mode: h.mode, content: null, partial: false };
       tree.add(parts, node);
       const want = wantedBytes(parts.join('/'), h.size);
-      if (want > 0) tree.reserve(want);
-      return { want, node: want > 0 ? node : null };
+      if (want === 0) return none;
+      tree.reserve(want);
+      return { want, node };
     }
     default:
       tree.add(parts, { kind: 'other', layer: tree.layer });
