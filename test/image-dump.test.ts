@@ -4,7 +4,8 @@
 // add a cache, white it out, put a new one behind an absolute link, and replace /etc with an
 // opaque whiteout and a hard-linked cache; layers in GNU, ustar and PAX tar formats, one gzip.
 // The archive is loaded into a private Docker 20.10 and Podman and saved again in every layout
-// they write: docker-archive (legacy), oci-archive, OCI directory.
+// they write: docker-archive (legacy), oci-archive, OCI directory. Each archive is also read
+// gzip-compressed as a whole, through the one-pass stream reader (the inspector's), with the same result.
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -77,6 +78,13 @@ function expectedFromExport(exported: Buffer, name: string): Buffer | null {
   return printed.stdout;
 }
 
+/** The archive gzip-compressed as a whole (`docker save | gzip`): read by the one-pass stream reader. */
+function gzipped(archivePath: string): string {
+  const out = `${archivePath}.gz`;
+  if (!lstatOrNull(out)) writeFileSync(out, spawnSync('gzip', ['-1', '-c', archivePath], { maxBuffer: 1 << 30 }).stdout);
+  return out;
+}
+
 function expectDump(image: string, ref: string | undefined, expected: Buffer | null): void {
   const run = dump('--image', image, ...(ref ? ['--image-ref', ref] : []));
   if (expected === null) {
@@ -105,7 +113,9 @@ describe('the hand-built multi-image archive', () => {
     for (const [ref, root] of [['img:l1', 'root-a'], ['img:l3', 'root-b'], ['img:l4', 'root-c']] as const) {
       const text = ldconfigPrint(join(work, root, 'etc/ld.so.cache')).stdout.toString('latin1').replace(join(work, root, 'etc/ld.so.cache'), '/etc/ld.so.cache');
       expectDump(archive, ref, Buffer.from(text, 'latin1'));
+      expectDump(gzipped(archive), ref, Buffer.from(text, 'latin1'));
     }
+    expectDump(gzipped(archive), 'img:l2', null);
   });
 
   it('JSON and filters work as for files', () => {
@@ -149,11 +159,16 @@ describeNeeding('Docker 20.10 (private dockerd): docker load, docker save', dock
     const all = join(work, 'docker-all.tar');
     const saved = await dockerd.docker(['save', '-o', all, ...TAGS], { timeoutMs: 120_000 });
     expect(saved.code, saved.stderr).toBe(0);
+    // Docker 20.10 lists manifest.json after every layer: the one-pass reader must keep the layers' trees until it knows the order.
+    const members = spawnSync('tar', ['-tf', all], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    expect(members.filter((m) => m.endsWith('/layer.tar')).length).toBeGreaterThanOrEqual(4);
+    expect(members.indexOf('manifest.json')).toBeGreaterThan(Math.max(...members.map((m, i) => (m.endsWith('/layer.tar') ? i : -1))));
     for (const tag of TAGS) {
       const one = join(work, `docker-${tag.replace(':', '-')}.tar`);
       expect((await dockerd.docker(['save', '-o', one, tag])).code).toBe(0);
       expectDump(one, undefined, expected.get(tag)!);
       expectDump(all, tag, expected.get(tag)!);
+      expectDump(gzipped(all), tag, expected.get(tag)!);
     }
   });
 });
@@ -183,6 +198,7 @@ describeNeeding('Docker 26 (private dockerd): docker save writes the OCI layout'
       expect((await engine.docker(['save', '-o', one, tag])).code).toBe(0);
       expectDump(one, undefined, expected);
       expectDump(all, tag, expected);
+      expectDump(gzipped(all), tag, expected);
     }
   });
 });
@@ -213,6 +229,7 @@ describeNeeding('Podman: podman load, podman save (docker-archive, oci-archive, 
       expectDump(out, undefined, expected.get(tag)!);
       // The name it was saved under selects it too.
       expectDump(out, `localhost/${tag}`, expected.get(tag)!);
+      if (format !== 'oci-dir') expectDump(gzipped(out), undefined, expected.get(tag)!);
     }
   });
 
@@ -220,7 +237,10 @@ describeNeeding('Podman: podman load, podman save (docker-archive, oci-archive, 
     const out = join(work, 'podman-multi.tar');
     const saved = podman.podman(['save', '-m', '-o', out, ...TAGS.map((t) => `localhost/${t}`)]);
     expect(saved.code, saved.stderr).toBe(0);
-    for (const tag of TAGS) expectDump(out, `localhost/${tag}`, expected.get(tag)!);
+    for (const tag of TAGS) {
+      expectDump(out, `localhost/${tag}`, expected.get(tag)!);
+      expectDump(gzipped(out), `localhost/${tag}`, expected.get(tag)!);
+    }
     writeFileSync(join(work, 'done'), '');
   });
 });
