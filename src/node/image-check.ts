@@ -57,9 +57,15 @@ export function hostIsaLevel(cpuinfo = '/proc/cpuinfo'): number {
   return 4;
 }
 
-/** This machine's CPU as the image check models it (what `discover --json` records for the inspector). */
-export function hostCpu(cpuinfo = '/proc/cpuinfo'): { isaLevel: number } & LegacyX86 {
-  return { isaLevel: hostIsaLevel(cpuinfo), ...hostLegacyX86(cpuinfo) };
+let cachedCpu: ({ isaLevel: number } & LegacyX86) | null = null;
+
+/**
+ * This machine's CPU as the image check models it (what `discover --json` records for the
+ * inspector); read once per process (its flags do not change; /proc/cpuinfo is large on big machines).
+ */
+export function hostCpu(): { isaLevel: number } & LegacyX86 {
+  cachedCpu ??= { isaLevel: hostIsaLevel(), ...hostLegacyX86() };
+  return { ...cachedCpu, hwcaps: [...cachedCpu.hwcaps] };
 }
 
 export interface CheckOptions {
