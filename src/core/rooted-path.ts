@@ -1,5 +1,6 @@
-// Paths inside a root, browser-safe (the Node side's hostPath agrees: see test/driver-injection).
-/** `path` normalized as an absolute path: `.` and empty segments dropped, `..` stops at `/`. */
+// Paths inside a root, browser-safe (the Node side's hostPath, on node:path, agrees: see
+// test/driver-injection.test.ts).
+/** `path` normalized as an absolute path: `.` and empty segments dropped, `..` stops at `/`, a trailing `/` kept (as posix.normalize). */
 export function normalizeAbsolute(path: string): string {
   const parts: string[] = [];
   for (const part of path.split('/')) {
@@ -7,7 +8,8 @@ export function normalizeAbsolute(path: string): string {
     if (part === '..') parts.pop();
     else parts.push(part);
   }
-  return `/${parts.join('/')}`;
+  if (parts.length === 0) return '/';
+  return `/${parts.join('/')}${path.endsWith('/') ? '/' : ''}`;
 }
 
 /** The path on this machine of `path` inside the absolute `root`: `..` cannot climb above the root. */
