@@ -373,6 +373,13 @@ describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman 
     expect(text.stdout).toMatch(/error \(cdi\) \[stub-library\]: libcuda\.so\.1 \(x86-64\): the image's \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so wins/);
     expect(text.stdout).toMatch(/evidence: loads: \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so\.1 .*via ld\.so\.cache entry libcuda\.so\.1/);
     expect(text.stdout).toMatch(/fix: remove \/usr\/local\/cuda\/lib64\/stubs\/libcuda\.so/);
+    // A library found in a legacy hwcaps subdirectory says so; a run-time LD_LIBRARY_PATH says where it came from.
+    const legacy = spawnSync(process.execPath, [nvidiaVolume, 'check', '--image', join(work, 'chk-legacy31.docker.tar'), '--root', built.root, '--injection', 'cdi'], { encoding: 'utf8' });
+    expect(legacy.status).toBe(1);
+    expect(legacy.stdout).toMatch(/evidence: \/opt\/app\/lib\/x86_64\/libcuda\.so\.1: found in the legacy hwcaps subdirectory x86_64\/ of \/opt\/app\/lib, which glibc before 2\.37 searches/);
+    expect(legacy.stdout).toMatch(/^ {2}LD_LIBRARY_PATH: \/opt\/app\/lib$/m);
+    const withEnv = spawnSync(process.execPath, [nvidiaVolume, 'check', '--image', join(work, 'chk-legacy31.docker.tar'), '--root', built.root, '--env', 'LD_LIBRARY_PATH=/elsewhere'], { encoding: 'utf8' });
+    expect(withEnv.stdout).toMatch(/^ {2}LD_LIBRARY_PATH: \/elsewhere \(from -e at run time\)$/m);
     const usage = spawnSync(process.execPath, [nvidiaVolume, 'check', '--root', built.root], { encoding: 'utf8' });
     expect(usage.status).toBe(2);
     // A malformed -e is a usage error: one line naming it (and the usual hint), no stack trace.
