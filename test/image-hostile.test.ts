@@ -3,6 +3,7 @@
 // from outside the image. Archives are crafted with Python's tarfile (which writes the entries
 // GNU tar refuses to: `..` names, links out of the root) and GNU tar.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,28 @@ describe('hostile and damaged image archives', () => {
     bad.fill(0x55, 30, 300);
     writeFileSync(garbled, bad);
     expectOneLine(dump('--image', garbled), new RegExp(`^ldcache-dump: ${garbled}: `));
+  });
+
+  it('one pass: many small layers are recorded, never kept whole; members of no known kind are bounded', () => {
+    // 90 tar layers of 800 KiB random bytes (72 MiB of members under 1 MiB) and the cache's layer.
+    const layers: string[] = [];
+    for (let i = 0; i < 90; i++) layers.push(layerTar(stage(work, { [`opt/f${i}`]: { file: randomBytes(800 << 10) } }), join(work, `small-${i}.tar`)));
+    layers.push(pyTar(join(work, 'small-cache.tar'), [['etc/ld.so.cache', 'file', cache]]));
+    const many = image('many-small', layers);
+    const gz = `${many}.gz`;
+    writeFileSync(gz, spawnSync('gzip', ['-1', '-c', many], { maxBuffer: 1 << 30 }).stdout);
+    const plain = dump('--image', many);
+    expect(plain.status, plain.stderr).toBe(0);
+    const streamed = dump('--image', gz);
+    expect(streamed.status, streamed.stderr).toBe(0);
+    expect(streamed.stdout).toBe(plain.stdout);
+    // The good image plus 70 members of 1 MiB that are neither gzip, tar nor JSON: kept whole up to 64 MiB in all, then refused.
+    const dir = mkdtempSync(join(work, 'junk-'));
+    expect(spawnSync('tar', ['-C', dir, '-xf', good]).status).toBe(0);
+    for (let i = 0; i < 70; i++) writeFileSync(join(dir, `junk-${i}`), randomBytes(1 << 20));
+    const junk = join(work, 'junk.tar.gz');
+    expect(spawnSync('sh', ['-c', `tar -C ${dir} -cf - . | gzip -1 > ${junk}`]).status).toBe(0);
+    expectOneLine(dump('--image', junk), /junk\.tar\.gz: the archive's manifests, configs and other small members exceed 64 MiB$/m);
   });
 
   it('a zstd layer, a corrupt gzip layer', () => {

@@ -2,7 +2,7 @@
 // whole) in one pass from a stream: a browser File's stream(), a pipe. A tar cannot be reordered,
 // and manifest.json (which says which members are the layers, and in what order) often comes
 // after the layers (Docker 20.10 writes it last). So each member is kept as what matters of it:
-//   - small members and JSON documents (manifests, configs, indexes): their bytes;
+//   - JSON documents (manifests, configs, indexes) and small members of no known kind: their bytes;
 //   - layers (gzip, decompressed on the way, or plain tar): a record of their entries (name, type,
 //     link, size, mode) and of the few content bytes the tree keeps (caches, ld.so.conf, C
 //     libraries, ELF headers), never the layer's bytes;
@@ -19,7 +19,7 @@ import {
 import { ImageTree, ImageTreeError, MAX_KEPT_BYTES, MAX_TREE_NODES, splitEntryPath, wantedBytes } from './image-tree.js';
 import { STREAM_CONTENT, TarError, TarReader, type TarEntryType, type TarHeader } from './tar.js';
 
-/** Members up to this size are kept whole whatever they are (configs, manifests, tiny layers). */
+/** Members up to this size that are neither gzip nor tar are kept whole (configs without a leading brace, odd layers). */
 const SMALL_MEMBER = 1 << 20;
 /** JSON documents up to this size are kept whole. */
 const JSON_MAX = 16 << 20;
@@ -212,22 +212,24 @@ class MemberSink {
       this.route = () => undefined;
       return;
     }
+    // A tar (a layer of any size) is recorded, never kept: however many small layers an image has.
+    if (h.length === HEAD && h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72) {
+      this.layer(false);
+      return;
+    }
     let first = 0;
     while (first < h.length && (h[first] === 0x20 || h[first] === 0x0a || h[first] === 0x0d || h[first] === 0x09)) first++;
     const json = h[first] === 0x7b || h[first] === 0x5b;
-    if (size <= SMALL_MEMBER || (json && size <= JSON_MAX)) {
+    // JSON documents, and small members of no known kind (read later if a manifest names them).
+    if ((json && size <= JSON_MAX) || size <= SMALL_MEMBER) {
       this.budget.small += size;
-      if (this.budget.small > MAX_SMALL_TOTAL) throw new ArchiveBoundError(`the archive's small members (manifests, configs) exceed ${MAX_SMALL_TOTAL >> 20} MiB`);
+      if (this.budget.small > MAX_SMALL_TOTAL) throw new ArchiveBoundError(`the archive's manifests, configs and other small members exceed ${MAX_SMALL_TOTAL >> 20} MiB`);
       const kept: Kept = { kind: 'bytes', bytes: new Uint8Array(size), fill: 0 };
       this.member.kept = kept;
       this.route = (chunk) => {
         kept.bytes.set(chunk, kept.fill);
         kept.fill += chunk.length;
       };
-      return;
-    }
-    if (h.length === HEAD && h[257] === 0x75 && h[258] === 0x73 && h[259] === 0x74 && h[260] === 0x61 && h[261] === 0x72) {
-      this.layer(false);
       return;
     }
     this.member.kept = { kind: 'other' };
