@@ -170,6 +170,11 @@ class MemberSink {
     if (take < chunk.length) this.route!(chunk.subarray(take));
   }
 
+  /** The archive failed: ends this member's decompressor (its task then finishes on its own). */
+  abandon(): void {
+    this.queue?.abandon();
+  }
+
   /** After each outer push: waits until the decompressor has taken what was queued. */
   async settle(): Promise<void> {
     if (this.queue) await this.queue.drained();
@@ -378,6 +383,8 @@ export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: st
     }
     outer.end();
   } catch (err) {
+    for (const s of [...touched, ...ended]) s.abandon();
+    (sink as MemberSink | null)?.abandon();
     if (err instanceof TarError) throw new ImageError(`${name}: ${err.message} (at byte ${err.offset}${head[0] === 0x1f ? ' of the decompressed archive' : ''})`);
     if (err instanceof ImageTreeError || err instanceof ImageError) throw new ImageError(`${name}: ${err.message}`);
     throw new ImageError(`${name}: cannot read the archive: ${(err as Error)?.message?.split('\n')[0] ?? String(err)} (after ${position} bytes)`);
