@@ -14,13 +14,14 @@
 // soname, every image and both injections, failing ones included.
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPluginProcess } from './helpers/plugin-process.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { dockerdSkipReason, runCommand, startDockerd, type PrivateDockerd } from './helpers/dockerd.js';
 import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, which, type Podman, type Spec } from './helpers/image-build.js';
+import { debianDownload } from './helpers/debian-debs.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { docker26SkipReason, startDocker26 } from './helpers/docker26.js';
 import { abiRules, loaderDefaultDirs, searchSubdirs } from '../src/core/image-linker.js';
@@ -36,24 +37,6 @@ const BUSYBOX_APPLETS = ['sh', 'sha256sum', 'cat', 'echo', 'ls', 'test'];
 const skipReason = (await dockerdSkipReason()) ?? podmanImageSkipReason() ?? (which('apt-get') ? undefined : 'apt-get is needed to fetch Debian 11 libc6 and musl') ?? (await docker26SkipReason());
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
-
-/** Debian packages from bullseye, with a private apt state (nothing of the host's apt changes). */
-function aptDownload(packages: string[]): Map<string, string> {
-  const apt = join(work, 'apt');
-  for (const d of ['lists/partial', 'cache/archives/partial', 'debs']) mkdirSync(join(apt, d), { recursive: true });
-  writeFileSync(join(apt, 'sources.list'), 'deb http://deb.debian.org/debian bullseye main\n');
-  const opts = [
-    '-o', `Dir::State::Lists=${apt}/lists`, '-o', 'Dir::State::status=/dev/null', '-o', `Dir::Cache=${apt}/cache`,
-    '-o', `Dir::Etc::SourceList=${apt}/sources.list`, '-o', 'Dir::Etc::SourceParts=/dev/null', '-o', 'APT::Sandbox::User=root', '-q',
-  ];
-  const update = spawnSync('apt-get', [...opts, 'update'], { encoding: 'utf8', timeout: 240_000 });
-  if (update.status !== 0) throw new Error(`apt-get update (bullseye) failed: ${update.stderr}`);
-  const got = spawnSync('apt-get', [...opts, 'download', ...packages], { cwd: join(apt, 'debs'), encoding: 'utf8', timeout: 240_000 });
-  if (got.status !== 0) throw new Error(`apt-get download ${packages.join(' ')} failed: ${got.stderr}`);
-  const debs = new Map<string, string>();
-  for (const f of readdirSync(join(apt, 'debs'))) debs.set(f.split('_')[0]!, join(apt, 'debs', f));
-  return debs;
-}
 
 /** A staging dir with the image's files, its cache written by the real ldconfig -r, as one layer tar. */
 function imageLayer(name: string, files: Record<string, Spec>, deb?: string, cache = true): string {
@@ -137,7 +120,7 @@ describeNeeding('prediction = observation (Docker 20.10 + volume plugin, Podman 
     sonames = [...new Set(x64.map((l) => l.soname))];
     for (const l of x64) driverHash.set(l.soname, sha(readFileSync(join(built.root, l.path))));
     const probe = buildExecutable({ dir: join(work, 'probe'), file: 'probe', needed: sonames });
-    debs = aptDownload(['libc6', 'musl']);
+    debs = debianDownload(work, 'bullseye', ['libc6', 'musl']);
 
     const busybox: Record<string, Spec> = { 'bin/busybox': { copy: which('busybox')! }, tmp: { dir: true }, probe: { copy: probe } };
     for (const a of BUSYBOX_APPLETS) busybox[`bin/${a}`] = { symlink: 'busybox' };
