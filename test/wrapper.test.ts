@@ -177,9 +177,22 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
   const control = () => (built.devicesCreated ? ['/dev/nvidiactl', '/dev/nvidia-uvm', '/dev/nvidia-uvm-tools', '/dev/nvidia-modeset'] : []);
   const gpuNode = (i: number) => `/dev/nvidia${built.gpus[i]!.minor}`;
 
+  /** [what, environment, run options, the device nodes passed or 'unchanged' (docker's argv untouched)]. */
+  type SelectionCase = [string, NodeJS.ProcessEnv, string[], string[] | 'unchanged'];
+  const expectSelections = async (cases: SelectionCase[]): Promise<void> => {
+    for (const [what, env, runOptions, expected] of cases) {
+      const argv = ['run', '--rm', ...runOptions, 'img', 'true'];
+      const result = await wrapper(['--root', built.root, ...argv], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env });
+      expect([what, result.code, result.stderr]).toEqual([what, 0, '']);
+      const got = injected(result.stdout);
+      if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
+      else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
+    }
+  };
+
   it('selects GPUs as NV_GPU and NVIDIA_VISIBLE_DEVICES are typed: all, none, void, empty, lists, -e', async () => {
     const all = [...control(), ...built.gpus.map((_, i) => gpuNode(i))];
-    const cases: Array<[string, NodeJS.ProcessEnv, string[], string[] | 'unchanged']> = [
+    const cases: SelectionCase[] = [
       ['nothing set', {}, [], all],
       ['NV_GPU=all', { NV_GPU: 'all' }, [], all],
       ['NV_GPU=1', { NV_GPU: '1' }, [], [...control(), gpuNode(1)]],
@@ -193,14 +206,7 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
       ['-e NVIDIA_VISIBLE_DEVICES passes the environment\'s', { NVIDIA_VISIBLE_DEVICES: 'none' }, ['-e', 'NVIDIA_VISIBLE_DEVICES'], control()],
       ['NV_GPU beats -e', { NV_GPU: '0' }, ['-e', 'NVIDIA_VISIBLE_DEVICES=1'], [...control(), gpuNode(0)]],
     ];
-    for (const [what, env, runOptions, expected] of cases) {
-      const argv = ['run', '--rm', ...runOptions, 'img', 'true'];
-      const result = await wrapper(['--root', built.root, ...argv], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env });
-      expect([what, result.code, result.stderr]).toEqual([what, 0, '']);
-      const got = injected(result.stdout);
-      if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
-      else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
-    }
+    await expectSelections(cases);
   });
 
   it('reads --env-file as docker does (-e wins), and the image\'s own ENV last, asking the same engine', async () => {
@@ -214,7 +220,7 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
     const voidFile = file('void.env', '\uFEFFNVIDIA_VISIBLE_DEVICES=void\n');
     const bare = file('bare.env', 'NVIDIA_VISIBLE_DEVICES\n');
     const image1 = JSON.stringify(['PATH=/bin', 'NVIDIA_VISIBLE_DEVICES=1']);
-    const cases: Array<[string, NodeJS.ProcessEnv, string[], string[] | 'unchanged']> = [
+    const cases: SelectionCase[] = [
       ['--env-file', {}, ['--env-file', one], [...control(), gpuNode(1)]],
       ['--env-file=FILE, void: nothing', {}, [`--env-file=${voidFile}`], 'unchanged'],
       ['-e after --env-file wins', {}, ['--env-file', one, '-e', 'NVIDIA_VISIBLE_DEVICES=0'], [...control(), gpuNode(0)]],
@@ -227,14 +233,7 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
       ['NV_GPU beats the image', { IMAGE_ENV: image1, NV_GPU: 'all' }, [], all],
       ['-e NAME, unset here, removes the image\'s value (docker does): every GPU', { IMAGE_ENV: image1 }, ['-e', 'NVIDIA_VISIBLE_DEVICES'], all],
     ];
-    for (const [what, env, runOptions, expected] of cases) {
-      const argv = ['run', '--rm', ...runOptions, 'img', 'true'];
-      const result = await wrapper(['--root', built.root, ...argv], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, ...env });
-      expect([what, result.code, result.stderr]).toEqual([what, 0, '']);
-      const got = injected(result.stdout);
-      if (expected === 'unchanged') expect([what, got.argv]).toEqual([what, argv]);
-      else expect([what, got.devices, got.volume]).toEqual([what, expected, true]);
-    }
+    await expectSelections(cases);
     // The image is asked of the engine the command names (global options), only when nothing else decided.
     const log = join(work, 'inspect.log');
     await wrapper(['--root', built.root, '-H', 'unix:///y.sock', 'container', 'run', 'img:tag'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, INSPECT_LOG: log });
