@@ -348,6 +348,7 @@ export type LayerEntry = Pick<TarHeader, 'name' | 'type' | 'linkname' | 'size' |
  */
 export function applyEntry(tree: ImageTree, h: LayerEntry): { want: number; node: FileNode | null } {
   const none = NOTHING_KEPT;
+  tree.reserveNames(h.name.length + h.linkname.length);
   const parts = splitEntryPath(h.name);
   if (parts.length === 0) return none;
   const base = parts[parts.length - 1]!;

@@ -9,14 +9,14 @@
 //   - anything else: its name and size.
 // Once the archive has ended, the chosen image's recorded layers are replayed in order into the
 // tree, exactly as the random-access reader applies them. Memory: the records of every layer in
-// the archive (about 100 bytes per entry, at most MAX_TREE_NODES entries and MAX_KEPT_BYTES of
-// kept content over all layers, MAX_SMALL_TOTAL of small members); the archive itself is never
-// held. Browser-safe.
+// the archive (about 100 bytes per entry, at most MAX_TREE_NODES entries, MAX_NAME_BYTES of names
+// and link targets and MAX_KEPT_BYTES of kept content over all layers, MAX_SMALL_TOTAL of small
+// members, MAX_MEMBERS outer members); the archive itself is never held. Browser-safe.
 import {
   applyEntry, applyLayer, findMember, ImageError, keepContent, layerBytes, layerError, loadImageWith,
   type BlobStore, type Gunzip, type LayerEntry, type LoadedImage, type LoadImageOptions,
 } from './image-archive.js';
-import { ImageTree, ImageTreeError, MAX_KEPT_BYTES, MAX_TREE_NODES, splitEntryPath, wantedBytes } from './image-tree.js';
+import { ImageTree, ImageTreeError, MAX_KEPT_BYTES, MAX_NAME_BYTES, MAX_TREE_NODES, splitEntryPath, wantedBytes } from './image-tree.js';
 import { STREAM_CONTENT, TarError, TarReader, type TarEntryType, type TarHeader } from './tar.js';
 
 /** Members up to this size that are neither gzip nor tar are kept whole (configs without a leading brace, odd layers). */
@@ -25,6 +25,8 @@ const SMALL_MEMBER = 1 << 20;
 const JSON_MAX = 16 << 20;
 /** All kept members together. */
 export const MAX_SMALL_TOTAL = 64 << 20;
+/** Members of the outer archive (a saved image has a handful per layer), as the random-access index allows. */
+const MAX_MEMBERS = 1_000_000;
 const HEAD = 512;
 
 interface RecordedEntry extends LayerEntry {
@@ -53,8 +55,21 @@ class Budget {
   entries = 0;
   kept = 0;
   small = 0;
-  entry(): void {
+  members = 0;
+  names = 0;
+  entry(h: TarHeader): void {
     if (++this.entries > MAX_TREE_NODES) throw new ArchiveBoundError(`more than ${MAX_TREE_NODES} files in the archive's layers`);
+    this.name(h);
+  }
+  /** An outer member: its name is kept as the key it is looked up by. */
+  member(h: TarHeader): void {
+    if (++this.members > MAX_MEMBERS) throw new ArchiveBoundError(`more than ${MAX_MEMBERS} members in the archive`);
+    this.name(h);
+  }
+  /** Names and link targets are kept with each record: a 1 MiB PAX path compresses to a few bytes. */
+  private name(h: TarHeader): void {
+    this.names += h.name.length + h.linkname.length;
+    if (this.names > MAX_NAME_BYTES) throw new ArchiveBoundError(`the archive's file names and link targets exceed ${MAX_NAME_BYTES >> 20} MiB`);
   }
   content(bytes: number): void {
     this.kept += bytes;
@@ -67,7 +82,7 @@ function layerRecorder(entries: RecordedEntry[], budget: Budget): TarReader {
   let pending: RecordedEntry | null = null;
   return new TarReader({
     entry(h) {
-      budget.entry();
+      budget.entry(h);
       const rec: RecordedEntry = { name: h.name, type: h.type, linkname: h.linkname, size: h.size, mode: h.mode, content: null };
       entries.push(rec);
       pending = null;
@@ -349,6 +364,7 @@ export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: st
   const ended: MemberSink[] = [];
   const outer = new TarReader({
     entry(h: TarHeader) {
+      budget.member(h);
       const member: StreamMember = { type: h.type, linkname: h.linkname, size: h.size, kept: { kind: 'other' } };
       const key = memberKey(h.name);
       if (key !== null) members.set(key, member);

@@ -38,6 +38,11 @@ export const MAX_LINK_HOPS = 40;
 export const MAX_TREE_NODES = 2_000_000;
 /** Bound on the content kept from all layers together (caches, configs, C libraries, ELF heads). */
 export const MAX_KEPT_BYTES = 384 << 20;
+/**
+ * Bound on the characters of entry names and link targets (all layers together). A PAX path may
+ * be 1 MiB and compresses to almost nothing: without it, a 200 KB archive held gigabytes of names.
+ */
+export const MAX_NAME_BYTES = 256 << 20;
 
 const CACHE_MAX = 256 << 20;
 const CONFIG_MAX = 1 << 20;
@@ -100,6 +105,14 @@ export class ImageTree {
   reserve(bytes: number): void {
     this.kept += bytes;
     if (this.kept > MAX_KEPT_BYTES) throw new ImageTreeError(`the image's linker files (caches, C libraries, ELF headers) exceed ${MAX_KEPT_BYTES >> 20} MiB`);
+  }
+
+  private names = 0;
+
+  /** Accounts for an entry's name and link target; throws past MAX_NAME_BYTES. */
+  reserveNames(chars: number): void {
+    this.names += chars;
+    if (this.names > MAX_NAME_BYTES) throw new ImageTreeError(`the image's file names and link targets exceed ${MAX_NAME_BYTES >> 20} MiB`);
   }
 
   private count(): void {

@@ -106,6 +106,16 @@ export async function openImageStore(path: string): Promise<{ store: BlobStore; 
   }
 }
 
+/** Neither a regular file nor a directory (a pipe, a FIFO, a character device): only readable front to back. */
+function isPipeLike(path: string): boolean {
+  try {
+    const stats = statSync(path);
+    return !stats.isFile() && !stats.isDirectory();
+  } catch {
+    return false; // openImageStore says why
+  }
+}
+
 /** A gzip-compressed archive (`docker save | gzip`): only readable front to back. */
 function isGzipFile(path: string): boolean {
   let fd: number;
@@ -125,8 +135,10 @@ function isGzipFile(path: string): boolean {
 
 /** Reads the image (the one named by `ref` in a multi-image archive) into a merged tree. */
 export async function readImage(path: string, options: Omit<LoadImageOptions, 'gunzip'> = {}): Promise<LoadedImage> {
-  // A compressed archive cannot be read at random: one pass through the core's stream reader.
-  if (isGzipFile(path)) return loadImageStream(createReadStream(path, { highWaterMark: 1 << 20 }), path, { ...options, gunzip: nodeGunzip });
+  // A compressed archive cannot be read at random, nor can a pipe (`--image /dev/stdin`,
+  // `<(docker save …)`, a FIFO: its size is 0, and opening it twice would lose what the first open
+  // read): one pass through the core's stream reader.
+  if (isPipeLike(path) || isGzipFile(path)) return loadImageStream(createReadStream(path, { highWaterMark: 1 << 20 }), path, { ...options, gunzip: nodeGunzip });
   const { store, close } = await openImageStore(path);
   try {
     return await loadImage(store, { ...options, gunzip: nodeGunzip });

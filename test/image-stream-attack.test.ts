@@ -1,0 +1,87 @@
+// Attacks on the one-pass image reader (`--image` of a gzip-compressed archive or a pipe) and on
+// the random-access one: what a small hostile archive makes them hold, and an archive on a pipe. Archives are written
+// by Python's tarfile, streamed through gzip (nothing big on disk); peak RSS by /usr/bin/time.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const repo = resolve(import.meta.dirname, '..');
+const bin = join(repo, 'bin', 'ldcache-dump.cjs');
+const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-stream-attack-'));
+
+/** Writes a docker-archive (manifest.json after the layers, as Docker 20.10 does) with `layers` built by the Python expression LAYERS. */
+function archive(out: string, layersPython: string, compress: boolean): string {
+  const script = `
+import tarfile, io, gzip, json, sys
+def tar(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode='w', format=tarfile.PAX_FORMAT) as t:
+        for info, data in entries:
+            t.addfile(info, io.BytesIO(data) if data is not None else None)
+    return b.getvalue()
+def file(name, data):
+    i = tarfile.TarInfo(name); i.size = len(data); return (i, data)
+def link(name, target):
+    i = tarfile.TarInfo(name); i.type = tarfile.SYMTYPE; i.linkname = target; return (i, None)
+cache = open('/etc/ld.so.cache', 'rb').read()
+layers = ${layersPython}
+cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {}, 'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + '0' * 64] * len(layers)}}).encode()
+man = json.dumps([{'Config': 'c.json', 'RepoTags': ['t:1'], 'Layers': ['l%03d/layer.tar' % i for i in range(len(layers))]}]).encode()
+out = gzip.open(sys.argv[1], 'wb', 1) if sys.argv[2] == 'gz' else open(sys.argv[1], 'wb')
+with tarfile.open(fileobj=out, mode='w|', format=tarfile.PAX_FORMAT) as t:
+    for name, data in [('l%03d/layer.tar' % i, l) for i, l in enumerate(layers)] + [('c.json', cfg), ('manifest.json', man)]:
+        t.addfile(file(name, data)[0], io.BytesIO(data))
+out.close()
+`;
+  const r = spawnSync('python3', ['-c', script, out, compress ? 'gz' : 'plain'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return out;
+}
+
+/** ldcache-dump --image under /usr/bin/time: exit status, stdout, stderr lines without time's, peak RSS in KiB. */
+function dump(path: string, pipeFrom?: string): { status: number | null; stdout: string; errors: string[]; rssKiB: number } {
+  const command = ['/usr/bin/time', '-f', '%M', process.execPath, bin, '--image', path];
+  // A shell's pipe, as `cat F | ldcache-dump --image /dev/stdin` makes (Node's own stdin input is a socket).
+  const r = pipeFrom === undefined
+    ? spawnSync(command[0]!, command.slice(1), { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 })
+    : spawnSync('sh', ['-c', 'cat "$0" | exec "$@"', pipeFrom, ...command], { encoding: 'utf8', timeout: 60_000, maxBuffer: 1 << 26 });
+  const lines = r.stderr.trim().split('\n');
+  const rss = Number(lines.pop());
+  return { status: r.status, stdout: r.stdout, errors: lines.filter((l) => !/^Command exited/.test(l)), rssKiB: rss };
+}
+
+describe('the image readers under attack', () => {
+  it('names and link targets of 1 MiB each (a 40 KB archive) are refused at a bound, not held: gigabytes before', () => {
+    // 400 entries whose PAX path is ~1 MB each, and as many symlinks whose PAX linkpath is:
+    // gzip makes each a few dozen bytes; held, 2,000 of them took 2 GB of RSS.
+    const layer = `[gzip.compress(tar([file('d%05d/' % n + 'a' * 999_000, b'') for n in range(400)]), 1)]`;
+    const paths = archive(join(work, 'long-paths.tar.gz'), layer, true);
+    const links = archive(join(work, 'long-links.tar'), `[tar([link('l%05d' % n, 'b' * 999_000) for n in range(400)])]`, false);
+    const a = dump(paths);
+    expect(a.errors).toEqual([`ldcache-dump: ${paths}: the archive's file names and link targets exceed 256 MiB`]);
+    expect(a.status).toBe(1);
+    expect(a.rssKiB).toBeLessThan(700 * 1024);
+    const b = dump(links);
+    expect(b.errors).toEqual([`ldcache-dump: ${links}: layer 1 (l000/layer.tar): the image's file names and link targets exceed 256 MiB`]);
+    expect(b.rssKiB).toBeLessThan(700 * 1024);
+    const c = dump('/dev/stdin', links);
+    expect(c.errors).toEqual([`ldcache-dump: /dev/stdin: the archive's file names and link targets exceed 256 MiB`]);
+  }, 60_000);
+
+  it('an archive on a pipe (/dev/stdin, <(docker save …)) is read in one pass: before, its size 0 read as no image', () => {
+    const layers = `[tar([file('etc/ld.so.cache', cache)])]`;
+    const plain = archive(join(work, 'pipe.tar'), layers, false);
+    const zipped = archive(join(work, 'pipe.tar.gz'), layers, true);
+    const expected = dump(plain);
+    expect([expected.status, expected.errors]).toEqual([0, []]);
+    for (const file of [plain, zipped]) {
+      const viaPipe = dump('/dev/stdin', file);
+      expect([viaPipe.status, viaPipe.errors]).toEqual([0, []]);
+      expect(viaPipe.stdout).toBe(expected.stdout);
+    }
+    // /dev/zero: two zero blocks end the tar at once; /dev/urandom: the first header's checksum.
+    expect(dump('/dev/zero').errors).toEqual(['ldcache-dump: /dev/zero: not a tar archive (no members)']);
+    expect(dump('/dev/urandom').errors).toEqual(['ldcache-dump: /dev/urandom: not a tar header (bad checksum) (at byte 0)']);
+  }, 60_000);
+});
