@@ -238,7 +238,7 @@ describeNeeding('the nvidia-docker process', !distBuilt && 'dist/ is not built (
     const log = join(work, 'inspect.log');
     await wrapper(['--root', built.root, '-H', 'unix:///y.sock', 'container', 'run', 'img:tag'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, INSPECT_LOG: log });
     await wrapper(['--root', built.root, 'run', '-e', 'NVIDIA_VISIBLE_DEVICES=0', 'img:tag'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined, INSPECT_LOG: log });
-    expect(readFileSync(log, 'utf8')).toBe('-H unix:///y.sock image inspect --format {{json .Config.Env}} img:tag\n');
+    expect(readFileSync(log, 'utf8')).toBe('-H unix:///y.sock image inspect --format {{json .Config.Env}} -- img:tag\n');
     // A bad env file is one line naming it; docker is not run.
     const missing = await wrapper(['--root', built.root, 'run', '--env-file', join(work, 'nope.env'), 'img'], { NV_GPU: undefined, NVIDIA_VISIBLE_DEVICES: undefined });
     expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', `nvidia-docker: --env-file ${join(work, 'nope.env')}: no such file\n`]);

@@ -18,7 +18,7 @@ import {
   type GpuRequest,
 } from '../node/docker-args.js';
 import { commandLineValue, envValue } from '../node/container-env.js';
-import { dockerImageEnv } from '../node/docker-image-env.js';
+import { dockerImageEnv, ImageEnvError } from '../node/docker-image-env.js';
 import { discoverDriver } from '../node/discover.js';
 
 const help = `Usage: nvidia-docker [--root DIR] [--plugin-name NAME] DOCKER-COMMAND [ARGS...]
@@ -42,6 +42,8 @@ GPUs (the first that is set wins):
 
 Environment:
   NV_DOCKER   the docker command (default: docker)
+  NV_DOCKER_INSPECT_TIMEOUT  seconds the engine has to answer 'image inspect' (default 30);
+              no answer in time, or one that is not an Env list, is an error
 
 Options (before the docker command):
   --root DIR           driver root (default /); devices are passed as ROOT/dev/X:/dev/X
@@ -114,7 +116,14 @@ async function gpuRequest(argv: string[], found: DockerCommand, docker: string[]
   }
   if (fromCommandLine?.kind === 'set') return parseVisibleDevices(fromCommandLine.value, `${VISIBLE_DEVICES} (${fromCommandLine.source})`);
   if (fromCommandLine?.kind === 'removed' || process.env[VISIBLE_DEVICES] !== undefined) return gpuRequestFromEnv(process.env);
-  const fromImage = envValue((await dockerImageEnv(docker, argv, found)) ?? [], VISIBLE_DEVICES);
+  let imageEnv;
+  try {
+    imageEnv = await dockerImageEnv(docker, argv, found);
+  } catch (err) {
+    if (err instanceof ImageEnvError) throw new CliError(err.message);
+    throw err;
+  }
+  const fromImage = envValue(imageEnv ?? [], VISIBLE_DEVICES);
   if (fromImage !== undefined) return parseVisibleDevices(fromImage, `${VISIBLE_DEVICES} (image ${argv[found.imageIndex]})`);
   return gpuRequestFromEnv(process.env);
 }

@@ -1,7 +1,7 @@
 // The container's environment as the docker command line sets it: `--env-file` files first, then
 // `-e`/`--env`, later ones winning (docker's order). nvidia-container-runtime reads
 // NVIDIA_VISIBLE_DEVICES from that environment, on top of the image's own ENV.
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { DockerCommand } from './docker-args.js';
 
 /** A variable as the command line leaves it: set (with where), removed (`-e NAME` with NAME unset here), or not mentioned. */
@@ -30,14 +30,32 @@ export function parseEnvFile(text: string, file: string, callerEnv: NodeJS.Proce
   return entries;
 }
 
-/** Reads an env file named on the command line; one-line errors that name it. */
+/** Bound on an env file (docker reads lines of at most 64 KiB; a real file is a few KiB). */
+export const MAX_ENV_FILE = 16 << 20;
+
+/**
+ * Reads an env file named on the command line; one-line errors that name it. Only a regular file:
+ * what the wrapper reads from a pipe or FIFO (`--env-file <(…)`) docker would no longer find, and
+ * /dev/zero never ends. Opened without blocking (a FIFO with no writer), checked on the open file.
+ */
 function readEnvFile(file: string, callerEnv: NodeJS.ProcessEnv): string[] {
   let text: string;
+  let fd: number | null = null;
   try {
-    text = readFileSync(file, 'utf8');
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = fstatSync(fd);
+    if (stats.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    if (!stats.isFile()) {
+      throw new Error(`--env-file ${file}: not a regular file (a pipe, FIFO or device: what nvidia-docker read, docker would not find); write the variables to a file, or give -e NVIDIA_VISIBLE_DEVICES=…`);
+    }
+    if (stats.size > MAX_ENV_FILE) throw new Error(`--env-file ${file}: ${stats.size} bytes, more than the ${MAX_ENV_FILE >> 20} MiB an env file may have`);
+    text = readFileSync(fd, 'utf8');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.message.startsWith('--env-file ')) throw e;
     throw new Error(`--env-file ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EISDIR' ? 'is a directory' : (e.code ?? e.message)}`);
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
   return parseEnvFile(text, file, callerEnv);
 }
@@ -52,8 +70,10 @@ export function commandLineValue(found: DockerCommand, name: string, callerEnv: 
     if (entry === name) result = callerEnv[name] !== undefined ? { kind: 'set', value: callerEnv[name]!, source } : { kind: 'removed' };
     else if (entry.startsWith(`${name}=`)) result = { kind: 'set', value: entry.slice(name.length + 1), source };
   };
-  for (const file of found.envFiles) for (const entry of readEnvFile(file, callerEnv)) apply(entry, `--env-file ${file}`);
+  // -e wins over every env file: when it names the variable, the files are not read at all.
   for (const entry of found.env) apply(entry, '-e');
+  if (result !== undefined) return result;
+  for (const file of found.envFiles) for (const entry of readEnvFile(file, callerEnv)) apply(entry, `--env-file ${file}`);
   return result;
 }
 
