@@ -207,6 +207,37 @@ describeNeeding('inspector: saved images', skipReason, () => {
     await context.close();
   });
 
+  it('with a host\'s ld.so.cache beside the image instead: the CLI\'s prediction for every driver soname the cache lists', async () => {
+    const cli = spawnSync(process.execPath, [nvidiaVolume, 'check', '--image', archive, '--root', built.root, '--json'], { encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(1);
+    const expected = JSON.parse(cli.stdout) as Report;
+    const hostCache = join(built.root, 'etc/ld.so.cache');
+    // Independent evidence of what the cache lists: ldconfig's own print of it.
+    const listed = new Set([...ldconfigPrint(hostCache).stdout.toString().matchAll(/^\t(\S+) \(/gm)].map((m) => m[1]!));
+    const { context, page, watch } = await openWatchedPage(browser);
+    await page.goto(pathToFileURL(pagePath).href);
+    await chooseFiles(page, [archive, hostCache]);
+    expect(await page.evaluate(() => document.body.dataset.state)).toBe('ready');
+    const shown = JSON.parse((await page.textContent('[data-testid="image-report-json"]'))!) as Report & { driverVersion: string | null };
+    expect(shown.driverVersion).toBe(built.version);
+    expect(shown.injections.map((i) => i.name)).toEqual(expected.injections.map((i) => i.name));
+    for (const inj of expected.injections) {
+      const fromCache = shown.injections.find((i) => i.name === inj.name)!.predictions;
+      // Each driver soname the cache lists is predicted as the CLI predicts it (same file found, same outcome)…
+      const cliListed = inj.predictions.filter((p) => listed.has(p.soname));
+      expect(cliListed.map((p) => p.soname)).toContain('libcuda.so.1');
+      const key = (p: Report['injections'][number]['predictions'][number]) => `${p.soname} [${p.arch}]`;
+      expect(new Map(fromCache.map((p) => [key(p), [p.outcome, p.result.path]]))).toEqual(new Map(cliListed.map((p) => [key(p), [p.outcome, p.result.path]])));
+    }
+    // …and the image's stub still wins; what needs the files (GLIBC_ versions) is not claimed.
+    expect(shown.findings.map((f) => f.code)).toContain('stub-library');
+    expect(shown.findings.map((f) => f.code)).not.toContain('old-glibc');
+    expect(await page.textContent('#panel-image')).toContain('ld.so.cache: the driver\'s entries only');
+    expect(watch.errors).toEqual([]);
+    expect(watch.network).toEqual([]);
+    await context.close();
+  });
+
   it('a damaged image is one line, and the page keeps working', async () => {
     const cut = join(work, 'cut.tar');
     writeFileSync(cut, readFileSync(archive).subarray(0, 3000));

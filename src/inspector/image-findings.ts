@@ -45,7 +45,7 @@ export function imageReport(image: LoadedImage, host: DiscoveryJson | null): Che
 export function cpuText(host: DiscoveryJson | null): string {
   const cpu = host?.cpu ?? ASSUMED_CPU;
   const what = `x86-64-v${cpu.isaLevel}, platform ${cpu.platform} (hwcaps ${cpu.hwcaps.join(' ')})`;
-  return host?.cpu ? `the host's CPU: ${what}` : `CPU assumed (the JSON does not say): ${what}`;
+  return host?.cpu ? `the host's CPU: ${what}` : `CPU assumed (the host file does not say): ${what}`;
 }
 
 export function renderImageFindings(target: HTMLElement, report: CheckReport, hostName: string | null, host: DiscoveryJson | null): void {

@@ -1,10 +1,12 @@
 // The page's hook for images: among the chosen files, a saved image (tar) and optionally a host's
-// discovery JSON. Returns null when no image was chosen (the page then treats the files as caches).
+// discovery JSON, or a host's ld.so.cache (its driver as the cache alone shows it). Returns null
+// when no image was chosen (the page then treats the files as caches).
+import { hostDriverFromCache } from '../core/cache-host.js';
 import { byId } from './dom.js';
 import { imageReport, isDiscoveryJson, renderImageFindings, type DiscoveryJson } from './image-findings.js';
 import { isImageHead, loadImageFile, openStream, type OpenedStream } from './load-image.js';
 import type { LoadedCache } from './load-cache.js';
-import { LoadError } from './load-cache.js';
+import { LoadError, loadCacheFile } from './load-cache.js';
 
 export interface OpenedImage {
   loaded: LoadedCache;
@@ -15,20 +17,37 @@ export interface OpenedImage {
 export async function openImage(files: readonly File[]): Promise<OpenedImage | null> {
   let imageFile: File | undefined;
   let opened: OpenedStream | undefined;
+  const others: File[] = [];
   for (const f of files) {
-    if (imageFile || /\.json$/i.test(f.name)) continue;
+    if (imageFile || /\.json$/i.test(f.name)) {
+      others.push(f);
+      continue;
+    }
     // One stream per file: its first bytes tell an image; an image is then read on from there.
     const stream = await openStream(f);
     if (isImageHead(stream.head)) {
       imageFile = f;
       opened = stream;
-    } else await stream.cancel();
+    } else {
+      others.push(f);
+      await stream.cancel();
+    }
   }
   if (!imageFile || !opened) return null;
   let host: DiscoveryJson | null = null;
   let hostName: string | null = null;
-  for (const f of files) {
-    if (f === imageFile || !/\.json$/i.test(f.name)) continue;
+  for (const f of others) {
+    if (!/\.json$/i.test(f.name)) {
+      // A host's ld.so.cache: its driver entries stand in for a discovery.
+      try {
+        host = hostDriverFromCache((await loadCacheFile(f)).cache);
+      } catch (err) {
+        await opened.cancel();
+        throw err;
+      }
+      hostName = `${f.name} (a host's ld.so.cache: the driver's entries only, no file read, so no GLIBC_ check)`;
+      continue;
+    }
     try {
       const value: unknown = JSON.parse(await f.text());
       if (isDiscoveryJson(value)) {
