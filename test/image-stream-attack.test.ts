@@ -10,8 +10,8 @@ const repo = resolve(import.meta.dirname, '..');
 const bin = join(repo, 'bin', 'ldcache-dump.cjs');
 const work = mkdtempSync(join(process.env.LDCACHE_TEST_TMP ?? '/tmp', 'image-stream-attack-'));
 
-/** Writes a docker-archive (manifest.json after the layers, as Docker 20.10 does) with `layers` built by the Python expression LAYERS. */
-function archive(out: string, layersPython: string, compress: boolean): string {
+/** Writes a docker-archive (manifest.json after the layers, as Docker 20.10 does) with the layers the Python expression builds, listed `listings` times. */
+function archive(out: string, layersPython: string, compress: boolean, listings = 1): string {
   const script = `
 import tarfile, io, gzip, json, sys
 def tar(entries):
@@ -27,14 +27,14 @@ def link(name, target):
 cache = open('/etc/ld.so.cache', 'rb').read()
 layers = ${layersPython}
 cfg = json.dumps({'architecture': 'amd64', 'os': 'linux', 'config': {}, 'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + '0' * 64] * len(layers)}}).encode()
-man = json.dumps([{'Config': 'c.json', 'RepoTags': ['t:1'], 'Layers': ['l%03d/layer.tar' % i for i in range(len(layers))]}]).encode()
+man = json.dumps([{'Config': 'c.json', 'RepoTags': ['t:1'], 'Layers': ['l%03d/layer.tar' % i for i in range(len(layers))] * int(sys.argv[3])}]).encode()
 out = gzip.open(sys.argv[1], 'wb', 1) if sys.argv[2] == 'gz' else open(sys.argv[1], 'wb')
 with tarfile.open(fileobj=out, mode='w|', format=tarfile.PAX_FORMAT) as t:
     for name, data in [('l%03d/layer.tar' % i, l) for i, l in enumerate(layers)] + [('c.json', cfg), ('manifest.json', man)]:
         t.addfile(file(name, data)[0], io.BytesIO(data))
 out.close()
 `;
-  const r = spawnSync('python3', ['-c', script, out, compress ? 'gz' : 'plain'], { encoding: 'utf8' });
+  const r = spawnSync('python3', ['-c', script, out, compress ? 'gz' : 'plain', String(listings)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   return out;
 }
@@ -53,11 +53,11 @@ function dump(path: string, pipeFrom?: string): { status: number | null; stdout:
 
 describe('the image readers under attack', () => {
   it('names and link targets of 1 MiB each (a 40 KB archive) are refused at a bound, not held: gigabytes before', () => {
-    // 400 entries whose PAX path is ~1 MB each, and as many symlinks whose PAX linkpath is:
+    // 300 entries whose PAX path is ~1 MB each, and as many symlinks whose PAX linkpath is:
     // gzip makes each a few dozen bytes; held, 2,000 of them took 2 GB of RSS.
-    const layer = `[gzip.compress(tar([file('d%05d/' % n + 'a' * 999_000, b'') for n in range(400)]), 1)]`;
+    const layer = `[gzip.compress(tar([file('d%05d/' % n + 'a' * 999_000, b'') for n in range(300)]), 1)]`;
     const paths = archive(join(work, 'long-paths.tar.gz'), layer, true);
-    const links = archive(join(work, 'long-links.tar'), `[tar([link('l%05d' % n, 'b' * 999_000) for n in range(400)])]`, false);
+    const links = archive(join(work, 'long-links.tar'), `[tar([link('l%05d' % n, 'b' * 999_000) for n in range(300)])]`, false);
     const a = dump(paths);
     expect(a.errors).toEqual([`ldcache-dump: ${paths}: the archive's file names and link targets exceed 256 MiB`]);
     expect(a.status).toBe(1);
@@ -67,6 +67,22 @@ describe('the image readers under attack', () => {
     expect(b.rssKiB).toBeLessThan(700 * 1024);
     const c = dump('/dev/stdin', links);
     expect(c.errors).toEqual([`ldcache-dump: /dev/stdin: the archive's file names and link targets exceed 256 MiB`]);
+  }, 60_000);
+
+  it('a manifest that lists one layer thousands of times: a bound, in seconds, not a minute per 30 KB', () => {
+    // One layer of 2,000 entries listed 100,000 times (a 30 KB gzip archive): each listing applied
+    // it again, past a minute of CPU in either reader. Listed 4,000 times (under the layer bound),
+    // the entries applied over all listings meet the 2 million bound at listing 1,001.
+    const layer = `[tar([file('usr/share/f%05d' % i, b'') for i in range(2000)])]`;
+    const listed = (times: number, compress: boolean, out: string): string => archive(join(work, out), layer, compress, times);
+    for (const compress of [false, true]) {
+      const many = listed(100_000, compress, `listed-100000.tar${compress ? '.gz' : ''}`);
+      const a = dump(many);
+      expect([a.status, a.errors]).toEqual([1, [`ldcache-dump: ${many}: the image has 100000 layers, more than the 4096 allowed`]]);
+    }
+    const some = listed(4000, true, 'listed-4000.tar.gz');
+    const b = dump(some);
+    expect([b.status, b.errors]).toEqual([1, [`ldcache-dump: ${some}: layer 1001 (l000/layer.tar): more than 2000000 entries in the image's layers`]]);
   }, 60_000);
 
   it('an archive on a pipe (/dev/stdin, <(docker save …)) is read in one pass: before, its size 0 read as no image', () => {

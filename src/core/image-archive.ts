@@ -59,6 +59,8 @@ export interface LoadImageOptions {
 }
 
 const JSON_MAX = 16 << 20;
+/** Layers of one image: far above what any engine mounts. */
+export const MAX_LAYERS = 4096;
 const utf8 = new TextDecoder('utf-8');
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -348,7 +350,7 @@ export type LayerEntry = Pick<TarHeader, 'name' | 'type' | 'linkname' | 'size' |
  */
 export function applyEntry(tree: ImageTree, h: LayerEntry): { want: number; node: FileNode | null } {
   const none = NOTHING_KEPT;
-  tree.reserveNames(h.name.length + h.linkname.length);
+  tree.reserveEntry(h.name.length + h.linkname.length);
   const parts = splitEntryPath(h.name);
   if (parts.length === 0) return none;
   const base = parts[parts.length - 1]!;
@@ -441,6 +443,8 @@ export async function loadImageWith(store: BlobStore, options: LoadImageOptions,
   const { format, images } = await listImages(store);
   const image = chooseImage(store, images, options);
   const config = parseConfig(store, image.configPath, await readJson(store, image.configPath));
+  // Overlay mounts at most 128 layers (Docker refuses more); a manifest may list thousands.
+  if (image.layers.length > MAX_LAYERS) throw new ImageError(`${store.name}: the image has ${image.layers.length} layers, more than the ${MAX_LAYERS} allowed`);
   const tree = new ImageTree();
   for (const [i, layer] of image.layers.entries()) {
     if (store.size(layer.path) === null) throw new ImageError(`${store.name}: layer ${i + 1} (${layer.path}) is not in the archive`);

@@ -108,9 +108,15 @@ export class ImageTree {
   }
 
   private names = 0;
+  private applied = 0;
 
-  /** Accounts for an entry's name and link target; throws past MAX_NAME_BYTES. */
-  reserveNames(chars: number): void {
+  /**
+   * Accounts for one applied entry and its name and link target; throws past MAX_TREE_NODES
+   * entries (a manifest may list one layer 100,000 times: each listing applies it again) or
+   * MAX_NAME_BYTES.
+   */
+  reserveEntry(chars: number): void {
+    if (++this.applied > MAX_TREE_NODES) throw new ImageTreeError(`more than ${MAX_TREE_NODES} entries in the image's layers`);
     this.names += chars;
     if (this.names > MAX_NAME_BYTES) throw new ImageTreeError(`the image's file names and link targets exceed ${MAX_NAME_BYTES >> 20} MiB`);
   }
