@@ -303,8 +303,8 @@ const memberKey = (name: string): string | null => {
   }
 };
 
-/** The first bytes of a stream, and the whole stream again (those bytes first). */
-async function peek(input: AsyncIterable<Uint8Array>, want: number): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
+/** The first `want` bytes of a stream (fewer when it is shorter), and the whole stream again (those bytes first). */
+export async function peek(input: AsyncIterable<Uint8Array>, want: number): Promise<{ head: Uint8Array; stream: AsyncIterable<Uint8Array> }> {
   const iterator = input[Symbol.asyncIterator]();
   const taken: Uint8Array[] = [];
   let length = 0;

@@ -3,7 +3,7 @@
 // held whole (see src/core/image-stream.ts for what is kept). Its /etc/ld.so.cache is shown like
 // any cache, and the image's findings are computed in the page. Nothing leaves the page.
 import { ImageError, webGunzip, type LoadedImage } from '../core/image-archive.js';
-import { loadImageStream, looksLikeImageArchive } from '../core/image-stream.js';
+import { loadImageStream, looksLikeImageArchive, peek } from '../core/image-stream.js';
 import { parseLdCache } from '../core/parse.js';
 import { init } from '../core/wasm.js';
 import type { LoadedCache } from './load-cache.js';
@@ -20,31 +20,11 @@ export interface OpenedStream {
   cancel(): Promise<void>;
 }
 
-/** Opens the file's one stream and reads at least `want` bytes of it (fewer when the file is shorter). */
+/** Opens the file's one stream and reads its first `want` bytes (fewer when the file is shorter). */
 export async function openStream(file: File, want = 512): Promise<OpenedStream> {
   const reader = file.stream().getReader();
-  const taken: Uint8Array[] = [];
-  let length = 0;
-  let done = false;
-  while (length < want) {
-    const next = await reader.read();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    taken.push(next.value);
-    length += next.value.length;
-  }
-  const head = new Uint8Array(length);
-  let at = 0;
-  for (const t of taken) {
-    head.set(t, at);
-    at += t.length;
-  }
-  const chunks = (async function* (): AsyncGenerator<Uint8Array> {
+  const all = (async function* (): AsyncGenerator<Uint8Array> {
     try {
-      if (head.length > 0) yield head;
-      if (done) return;
       for (;;) {
         const next = await reader.read();
         if (next.done) return;
@@ -54,7 +34,8 @@ export async function openStream(file: File, want = 512): Promise<OpenedStream> 
       reader.releaseLock();
     }
   })();
-  return { head, chunks, cancel: () => reader.cancel().catch(() => undefined) };
+  const { head, stream } = await peek(all, want);
+  return { head, chunks: stream, cancel: () => reader.cancel().catch(() => undefined) };
 }
 
 /** A tar archive (ustar magic at 257) or a gzip stream (a compressed archive) rather than a cache. */
