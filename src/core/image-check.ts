@@ -86,7 +86,7 @@ function classify(path: string, driverVersion: string | null): { code: string; w
 }
 
 function fixFor(result: LinkResult, facts: LinkerFacts): string {
-  if (result.via === 'LD_LIBRARY_PATH') return `remove ${result.path} from the image, or take ${result.detail} out of LD_LIBRARY_PATH (${facts.llpRaw})`;
+  if (result.via === 'LD_LIBRARY_PATH') return `remove ${result.path} from the image, or take ${result.detail} out of LD_LIBRARY_PATH (${facts.llpRaw !== null && facts.llpRaw.length > 200 ? `${facts.llpRaw.slice(0, 200)}…` : facts.llpRaw})`;
   if (result.via === 'ld.so.cache') return `remove ${result.realPath} from the image and run ldconfig in it (or drop its directory from ld.so.conf and run ldconfig)`;
   return `remove ${result.realPath} from the image`;
 }
@@ -121,6 +121,9 @@ export function checkImage(input: CheckInput): CheckReport {
     } else {
       add({ severity: 'error', code: 'no-glibc', injection: null, message: `no glibc dynamic linker in the image (${primaryRules!.interpreter}): dynamically linked GPU programs cannot run`, evidence: [`${primaryRules!.interpreter}: not found`], fix: 'use an image with glibc (a distroless "base"/"cc" or a distribution image, not "static")' });
     }
+  }
+  if (primaryFacts && primaryFacts.llpDropped > 0) {
+    add({ severity: 'warning', code: 'long-ld-library-path', injection: null, message: `LD_LIBRARY_PATH lists ${primaryFacts.llp.length + primaryFacts.llpDropped} distinct directories; only the first ${primaryFacts.llp.length} are checked`, evidence: [`LD_LIBRARY_PATH: ${primaryFacts.llp.length + primaryFacts.llpDropped} distinct directories`], fix: 'shorten LD_LIBRARY_PATH' });
   }
   if (primaryFacts?.cacheProblem) {
     add({ severity: 'warning', code: 'bad-cache', injection: null, message: `the image's /etc/ld.so.cache cannot be read (${primaryFacts.cacheProblem}); the loader ignores it`, evidence: ['/etc/ld.so.cache'], fix: 'run ldconfig in the image' });

@@ -277,6 +277,31 @@ export interface LinkerFacts {
   cacheProblem: string | null;
   llp: string[];
   llpRaw: string | null;
+  /** Distinct LD_LIBRARY_PATH directories past MAX_LLP_DIRS, not searched (0 for any real image). */
+  llpDropped: number;
+}
+
+/** LD_LIBRARY_PATH directories followed: far above any real image, below what takes minutes to check. */
+export const MAX_LLP_DIRS = 1024;
+
+/**
+ * LD_LIBRARY_PATH's elements: `:` and `;` separate, an empty element is the current directory (the
+ * image's WorkingDir, here /), and a directory already listed is not searched again (glibc's
+ * fillin_rpath drops it too; searching it again could not change the answer).
+ */
+function llpDirs(raw: string | null): { dirs: string[]; dropped: number } {
+  if (raw === null || raw === '') return { dirs: [], dropped: 0 };
+  const seen = new Set<string>();
+  const dirs: string[] = [];
+  let dropped = 0;
+  for (const element of raw.split(/[:;]/)) {
+    const dir = element === '' ? '.' : element;
+    if (seen.has(dir)) continue;
+    seen.add(dir);
+    if (dirs.length < MAX_LLP_DIRS) dirs.push(dir);
+    else dropped++;
+  }
+  return { dirs, dropped };
 }
 
 export type Via = 'LD_LIBRARY_PATH' | 'ld.so.cache' | 'default directories';
@@ -332,9 +357,8 @@ export function linkerFacts(tree: ImageTree, env: readonly string[], rules: AbiR
     } else cacheProblem = 'too large to read';
   }
   const llpRaw = imageEnv(env, 'LD_LIBRARY_PATH');
-  // `:` and `;` separate; an empty element is the current directory (the image's WorkingDir, here /).
-  const llp = llpRaw === null || llpRaw === '' ? [] : llpRaw.split(/[:;]/).map((e) => (e === '' ? '.' : e));
-  const facts: LinkerFacts = { loader, musl, glibc: null, libc: null, defaultDirs, defaultDirsFrom, cache, cacheProblem, llp, llpRaw };
+  const { dirs: llp, dropped: llpDropped } = llpDirs(llpRaw);
+  const facts: LinkerFacts = { loader, musl, glibc: null, libc: null, defaultDirs, defaultDirsFrom, cache, cacheProblem, llp, llpRaw, llpDropped };
   const libc = findLibrary(new ContainerView(tree), facts, rules, 'libc.so.6');
   if (libc.realPath) {
     facts.libc = libc.realPath;
