@@ -69,6 +69,17 @@ describe('the image readers under attack', () => {
     expect(c.errors).toEqual([`ldcache-dump: /dev/stdin: the archive's file names and link targets exceed 256 MiB`]);
   }, 60_000);
 
+  it('global PAX headers accumulate: past 1 MiB in all they are refused, not held (1,500 of distinct 1 MB keys, a 136 KB layer, held 1.5 GB)', () => {
+    // Five headers of 1 MB keys pass the bound; Python's tarfile writes one global header per archive, so the layer is written header by header.
+    const layer = `[b''.join(tarfile.TarInfo._create_pax_generic_header({'k%06d' % i: 'v' * 999_000}, tarfile.XGLTYPE, 'utf-8') for i in range(5)) + tar([file('etc/x', b'')])]`;
+    for (const compress of [false, true]) {
+      const out = archive(join(work, `global-pax.tar${compress ? '.gz' : ''}`), `[gzip.compress(l, 1) for l in ${layer}]`, compress);
+      const r = dump(out);
+      expect([r.status, r.errors]).toEqual([1, [`ldcache-dump: ${out}: layer 1 (l000/layer.tar): global PAX headers of more than 1 MiB in all (at byte 1000448 of the uncompressed layer)`]]);
+      expect(r.rssKiB).toBeLessThan(400 * 1024);
+    }
+  }, 60_000);
+
   it('a manifest that lists one layer thousands of times: a bound, in seconds, not a minute per 30 KB', () => {
     // One layer of 2,000 entries listed 100,000 times (a 30 KB gzip archive): each listing applied
     // it again, past a minute of CPU in either reader. Listed 4,000 times (under the layer bound),

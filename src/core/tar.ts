@@ -142,6 +142,24 @@ function parsePax(bytes: Uint8Array, offset: number): Map<string, string> {
   return records;
 }
 
+/**
+ * The records of global PAX headers (`g`), which apply to every later entry. Each header is at
+ * most MAX_META, but they accumulate: all of them together are held to MAX_META too (1,500
+ * headers of distinct 1 MiB keys, a 136 KB gzip layer, held 1.5 GB). Counted as they merge.
+ */
+class GlobalPax {
+  readonly records = new Map<string, string>();
+  private chars = 0;
+  merge(records: Map<string, string>, offset: number): void {
+    for (const [k, v] of records) {
+      const old = this.records.get(k);
+      this.chars += (old === undefined ? k.length : -old.length) + v.length;
+      this.records.set(k, v);
+    }
+    if (this.chars > MAX_META) throw new TarError(`global PAX headers of more than ${MAX_META >> 20} MiB in all`, offset);
+  }
+}
+
 type State = 'header' | 'data' | 'meta' | 'end';
 
 /** Streaming tar reader: `push` chunks, then `end()`. Throws TarError on malformed input. */
@@ -163,7 +181,7 @@ export class TarReader {
   private longName: string | null = null;
   private longLink: string | null = null;
   private pax: Map<string, string> | null = null;
-  private globalPax = new Map<string, string>();
+  private globalPax = new GlobalPax();
   private zeroBlocks = 0;
 
   constructor(private readonly visitor: TarVisitor) {}
@@ -246,7 +264,7 @@ export class TarReader {
     let realSize = size;
     if (this.longName !== null) name = this.longName;
     if (this.longLink !== null) linkname = this.longLink;
-    for (const pax of [this.globalPax, this.pax]) {
+    for (const pax of [this.globalPax.records, this.pax]) {
       if (!pax) continue;
       if (pax.has('path')) name = pax.get('path')!;
       if (pax.has('linkpath')) linkname = pax.get('linkpath')!;
@@ -293,7 +311,7 @@ export class TarReader {
       } else if (this.metaKind === 'x') {
         this.pax = parsePax(kept, offset);
       } else {
-        for (const [k, v] of parsePax(kept, offset)) this.globalPax.set(k, v);
+        this.globalPax.merge(parsePax(kept, offset), offset);
       }
     } else if (this.current && (this.wanted > 0 || this.streaming) && this.visitor.content) {
       this.visitor.content(this.current, kept);
@@ -330,7 +348,7 @@ const MAX_MEMBERS = 1_000_000;
 export async function indexTar(source: RandomAccess): Promise<TarMember[]> {
   const members: TarMember[] = [];
   const names: { long: string | null; link: string | null; pax: Map<string, string> | null } = { long: null, link: null, pax: null };
-  const globalPax = new Map<string, string>();
+  const globalPax = new GlobalPax();
   let position = 0;
   let zeros = 0;
   while (position + BLOCK <= source.size) {
@@ -359,7 +377,7 @@ export async function indexTar(source: RandomAccess): Promise<TarMember[]> {
       } else if (typeflag === 'x') {
         names.pax = parsePax(bytes, dataOffset);
       } else {
-        for (const [k, v] of parsePax(bytes, dataOffset)) globalPax.set(k, v);
+        globalPax.merge(parsePax(bytes, dataOffset), dataOffset);
       }
       position = dataOffset + Math.ceil(size / BLOCK) * BLOCK;
       continue;
@@ -370,7 +388,7 @@ export async function indexTar(source: RandomAccess): Promise<TarMember[]> {
     let linkname = cString(block, 157, 100);
     if (names.long !== null) name = names.long;
     if (names.link !== null) linkname = names.link;
-    for (const pax of [globalPax, names.pax]) {
+    for (const pax of [globalPax.records, names.pax]) {
       if (!pax) continue;
       if (pax.has('path')) name = pax.get('path')!;
       if (pax.has('linkpath')) linkname = pax.get('linkpath')!;
