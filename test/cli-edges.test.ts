@@ -34,9 +34,10 @@ beforeAll(async () => {
   [built, gone] = await Promise.all([buildDriverRoot({ i386: false }), buildDriverRoot({ i386: false, binaries: false, firmware: false })]);
   for (const library of gone.libraries) await rm(join(gone.root, library.path));
   work = await mkdtemp(join(tmpdir(), 'cli-edges-'));
-  // Stands in for docker: records its argv, so a test sees whether it ran and with what.
+  // Stands in for docker: records its argv, so a test sees whether it ran and with what; asked
+  // for an image's Env (what the wrapper reads NVIDIA_VISIBLE_DEVICES from), it has none.
   recorder = join(work, 'docker-recorder');
-  await writeFile(recorder, '#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n');
+  await writeFile(recorder, '#!/bin/sh\ncase " $* " in *" image inspect "*) echo null; exit 0;; esac\nfor a in "$@"; do printf "%s\\n" "$a"; done\n');
   await chmod(recorder, 0o755);
 });
 afterAll(async () => {
