@@ -53,8 +53,19 @@ describe('nvidia-volume discover', () => {
     const discovery = discoverDriver({ root: built.root });
     // Device modes are octal strings in JSON (`"0666"`); everything else is the object as is.
     const devices = discovery.devices.map((d) => ({ ...d, mode: `0${(d.mode & 0o777).toString(8)}` }));
-    expect(printed).toEqual(JSON.parse(JSON.stringify({ ...discovery, devices })));
+    // The library's discovery reads nothing outside the root; the CLI adds this machine's CPU.
+    expect(discovery.cpu).toBeUndefined();
+    const { cpu, ...rest } = printed;
+    expect(rest).toEqual(JSON.parse(JSON.stringify({ ...discovery, devices })));
     expect(printed.libraries.map((l: { path: string }) => l.path).sort()).toEqual(built.libraries.map((l) => l.path).sort());
+    // The CPU as this machine's own glibc loader sees it (`ld.so --help`, glibc 2.33-2.36): the
+    // highest x86-64-vN it searches, and the legacy platform and hwcap subdirectories.
+    const help = spawnSync('/lib64/ld-linux-x86-64.so.2', ['--help'], { encoding: 'utf8' }).stdout;
+    const levels = [...help.matchAll(/^ {2}x86-64-v(\d) \(supported, searched\)$/gm)].map((m) => Number(m[1]));
+    expect(cpu.isaLevel).toBe(Math.max(1, ...levels));
+    const legacy = help.slice(help.indexOf('Legacy HWCAP'));
+    expect(legacy).toContain(`  ${cpu.platform} (AT_PLATFORM; supported, searched)`);
+    for (const hwcap of cpu.hwcaps) expect(legacy).toContain(`  ${hwcap} (supported, searched)`);
   });
 
   it('lists every library with --verbose', () => {

@@ -13,7 +13,6 @@ import { readKernelModuleVersion } from './driver-version.js';
 import { readFirmware } from './firmware.js';
 import { readGpus } from './gpus.js';
 import { findIpc } from './ipc.js';
-import { hostCpu } from './image-check.js';
 import { addLinkFacts } from './library-link-facts.js';
 import { RootFs, hostPath } from './rootfs.js';
 
@@ -113,6 +112,5 @@ export function discoverDriver(options: DiscoverOptions = {}): DriverDiscovery {
     ipc,
     rejected: selection.rejected,
     warnings,
-    cpu: hostCpu(),
   };
 }

@@ -102,7 +102,8 @@ export interface DriverDiscovery {
   warnings: string[];
   /**
    * This machine's CPU as the image check models it (from /proc/cpuinfo; containers run here):
-   * `nvidia-volume discover --json` carries it to the inspector. Set by discoverDriver.
+   * `nvidia-volume discover --json` adds it for the inspector. discoverDriver leaves it unset: it
+   * reads nothing outside the root, and the CPU is the machine's, not the root's.
    */
   cpu?: HostCpu;
 }

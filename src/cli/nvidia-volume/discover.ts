@@ -2,6 +2,7 @@
 // root, as a readable report or as the DriverDiscovery object.
 import { discoverDriver } from '../../node/discover.js';
 import type { DriverDiscovery } from '../../node/discovery-types.js';
+import { hostCpu } from '../../node/image-check.js';
 import { requireDriver } from '../../node/no-driver.js';
 import { parseCliArgs, writeOut } from '../run-cli.js';
 
@@ -17,9 +18,13 @@ firmware, IPC sockets, and what was rejected and why. Paths are those inside DIR
 
 const mode = (m: number): string => (m & 0o7777).toString(8).padStart(4, '0');
 
-/** The discovery as printed by --json: device modes as octal strings (`"0666"`, as `stat -c %a` and the report show them). */
+/**
+ * The discovery as printed by --json: device modes as octal strings (`"0666"`, as `stat -c %a`
+ * and the report show them), and this machine's CPU (containers run here, whatever the root), which
+ * the inspector's image check needs.
+ */
 export function discoveryJson(d: DriverDiscovery): Omit<DriverDiscovery, 'devices'> & { devices: Array<Omit<DriverDiscovery['devices'][number], 'mode'> & { mode: string }> } {
-  return { ...d, devices: d.devices.map((dev) => ({ ...dev, mode: mode(dev.mode) })) };
+  return { ...d, devices: d.devices.map((dev) => ({ ...dev, mode: mode(dev.mode) })), cpu: d.cpu ?? hostCpu() };
 }
 
 export function formatReport(d: DriverDiscovery, verbose: boolean): string {
