@@ -25,7 +25,7 @@ import { debianDownload } from './helpers/debian-debs.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { docker26SkipReason, startDocker26 } from './helpers/docker26.js';
 import { abiRules, loaderDefaultDirs, searchSubdirs } from '../src/core/image-linker.js';
-import { hostIsaLevel, hostLegacyX86 } from '../src/node/image-check.js';
+import { hostIsaLevel, hostLegacyX86 } from '../src/node/host-cpu.js';
 import { buildExecutable, buildSharedObject, runLdconfig } from './helpers/so-builder.js';
 
 const repo = resolve(import.meta.dirname, '..');

@@ -2,7 +2,7 @@
 // root, as a readable report or as the DriverDiscovery object.
 import { discoverDriver } from '../../node/discover.js';
 import type { DriverDiscovery } from '../../node/discovery-types.js';
-import { hostCpu } from '../../node/image-check.js';
+import { hostCpu } from '../../node/host-cpu.js';
 import { requireDriver } from '../../node/no-driver.js';
 import { parseCliArgs, writeOut } from '../run-cli.js';
 
