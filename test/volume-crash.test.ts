@@ -1,7 +1,8 @@
 // Crash safety of `nvidia-volume create`: the real CLI as a child process, killed with SIGKILL
 // at random moments (30 runs: every third one aimed at the build itself, killed a random time
-// after its work directory appears, since node's start-up fills most of a run; alternating hard links and copies, some starting from a damaged
-// volume, which is rebuilt as a new generation beside it). After every kill each published
+// after its work directory appears, since node's start-up fills most of a run; alternating hard
+// links and copies, some starting from a damaged volume, which is rebuilt as a new generation
+// beside it). After every kill each published
 // generation is complete (or the one we damaged), judged against the root's own files (inodes,
 // bytes: test/helpers/volume-judge.ts), and kills must have landed both mid-build and before a new
 // generation was published; the next run always completes, prunes the older generations and
@@ -13,6 +14,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { seededRandom } from './helpers/seeded-random.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { judgeVolume } from './helpers/volume-judge.js';
@@ -21,18 +23,6 @@ const repo = resolve(import.meta.dirname, '..');
 const cli = join(repo, 'bin/nvidia-volume.js');
 const RUNS = 30;
 const SEED = Number(process.env.LDCACHE_CRASH_SEED ?? Math.floor(Date.now() % 0x7fffffff));
-
-/** mulberry32: a small seeded generator of numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** When to kill a run: a time after its start, or a time after its work directory (`.tmp-…`) appears in `watched`. */
 type Kill = null | { afterStartMs: number } | { afterBuildStartsMs: number; watched: string };
@@ -70,7 +60,7 @@ describeNeeding('create killed at random moments', !existsSync(join(repo, 'dist/
 
   it(`leaves every published generation complete across ${RUNS} kills, and the next run completes`, async () => {
     console.log(`volume-crash seed ${SEED} (replay: LDCACHE_CRASH_SEED=${SEED})`);
-    const random = seeded(SEED);
+    const random = seededRandom(SEED);
     const dir = join(work, 'volumes');
     const base = join(dir, 'nvidia_driver');
     const files = built.libraries.length + built.binaries.length;

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DriverDiscovery } from '../src/node/discovery-types.js';
 import { RootFs } from '../src/node/rootfs.js';
 import { createDriverVolume } from '../src/node/volume.js';
+import { seededRandom } from './helpers/seeded-random.js';
 import { buildDriverRoot, type DriverRoot } from './helpers/driver-root.js';
 import { recordedDiscovery } from './helpers/recorded-discovery.js';
 import { runCommand } from './helpers/dockerd.js';
@@ -26,18 +27,6 @@ const run = promisify(execFile);
 const repo = resolve(import.meta.dirname, '..');
 const RUNS = Number(process.env.RACE_RUNS ?? 32);
 const SEED = Number(process.env.RACE_SEED ?? Date.now() % 2 ** 31);
-
-/** mulberry32: a small seeded generator, so a failing schedule can be replayed with RACE_SEED. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const discoveryOf = (built: DriverRoot): DriverDiscovery => recordedDiscovery(built, { abis: ['x86-64'] });
 
@@ -155,7 +144,7 @@ describe('create under a swapping attacker', () => {
 
   it(`places only checked in-root inodes across ${RUNS} seeded runs (hard links and copies)`, async () => {
     console.log(`race harness seed ${SEED} (replay with RACE_SEED=${SEED})`);
-    const next = random(SEED);
+    const next = seededRandom(SEED);
     const modes = ['loop', 'delay', 'staging', 'staging-loop', 'open'] as const;
     const tally = { refused: 0, built: 0, swaps: 0 };
     const dir = join(work, 'volumes');
