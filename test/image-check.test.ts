@@ -24,7 +24,8 @@ import { createPodman, dockerArchive, layerTar, podmanImageSkipReason, stage, wh
 import { debianDownload } from './helpers/debian-debs.js';
 import { describeNeeding } from './helpers/requirements.js';
 import { docker26SkipReason, startDocker26 } from './helpers/docker26.js';
-import { abiRules, loaderDefaultDirs, searchSubdirs } from '../src/core/image-linker.js';
+import { abiRules } from '../src/core/abi-rules.js';
+import { loaderDefaultDirs, searchSubdirs } from '../src/core/image-linker.js';
 import { hostIsaLevel, hostLegacyX86 } from '../src/node/host-cpu.js';
 import { buildExecutable, buildSharedObject, runLdconfig } from './helpers/so-builder.js';
 

@@ -6,7 +6,7 @@
 // host's `nvidia-volume discover --json`. Browser-safe.
 import type { LoadedImage } from './image-archive.js';
 import { checkImage, type CheckReport, type DriverLib, type Injection } from './image-check.js';
-import type { LegacyX86 } from './image-linker.js';
+import type { LegacyX86 } from './abi-rules.js';
 import { rootedPath } from './rooted-path.js';
 import { isDriverVersion, planVolumeLayout } from './volume-plan.js';
 

@@ -4,7 +4,9 @@
 // config, the driver's libraries and what each injection mounts.
 import type { ImageConfig } from './image-archive.js';
 import type { ImageTree } from './image-tree.js';
-import { abiRules, ContainerView, findLibrary, imageEnv, linkerFacts, type LegacyX86, type LinkerFacts, type LinkResult, type MountedFile, type Overlay } from './image-linker.js';
+import { abiRules, type LegacyX86 } from './abi-rules.js';
+import { ContainerView, type MountedFile, type Overlay } from './container-view.js';
+import { findLibrary, imageEnv, linkerFacts, type LinkerFacts, type LinkResult } from './image-linker.js';
 import { compareVersions, libraryStem, versionInName } from './nvidia-libraries.js';
 
 export type Severity = 'error' | 'warning' | 'info';

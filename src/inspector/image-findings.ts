@@ -6,7 +6,7 @@
 // libnvidia-ml.so.1 in /usr/lib/x86_64-linux-gnu, CDI only), which still shows every library of
 // the image that would win over an injected driver.
 import { checkImageWithDriver, type HostCpu, type HostDriver, type HostLibrary } from '../core/driver-injection.js';
-import { PLAIN_X86 } from '../core/image-linker.js';
+import { PLAIN_X86 } from '../core/abi-rules.js';
 import type { LoadedImage } from '../core/image-archive.js';
 import type { CheckReport } from '../core/image-check.js';
 import { h } from './dom.js';

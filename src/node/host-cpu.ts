@@ -2,7 +2,7 @@
 // subdirectories a loader searches) and, for glibc before 2.37, the legacy platform and hwcap
 // subdirectories. Containers run on this machine, so it is the machine's CPU whatever the root.
 import { readFileSync } from 'node:fs';
-import { PLAIN_X86, type LegacyX86 } from '../core/image-linker.js';
+import { PLAIN_X86, type LegacyX86 } from '../core/abi-rules.js';
 
 /** The first CPU's vendor and flags from /proc/cpuinfo, or null when it cannot be read. */
 function cpuinfoOf(cpuinfo: string): { vendor: string; flags: Set<string> } | null {

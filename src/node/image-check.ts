@@ -5,7 +5,7 @@
 import { checkImageWithDriver } from '../core/driver-injection.js';
 import type { LoadedImage } from '../core/image-archive.js';
 import type { CheckReport } from '../core/image-check.js';
-import type { LegacyX86 } from '../core/image-linker.js';
+import type { LegacyX86 } from '../core/abi-rules.js';
 import type { DriverDiscovery } from './discovery-types.js';
 import { hostIsaLevel, hostLegacyX86 } from './host-cpu.js';
 import { addLinkFacts } from './library-link-facts.js';
