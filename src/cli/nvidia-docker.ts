@@ -17,7 +17,8 @@ import {
   type DockerCommand,
   type GpuRequest,
 } from '../node/docker-args.js';
-import { commandLineValue, envValue } from '../node/container-env.js';
+import { imageEnv as envValueOf } from '../core/image-linker.js';
+import { commandLineValue } from '../node/container-env.js';
 import { dockerImageEnv, ImageEnvError } from '../node/docker-image-env.js';
 import { discoverDriver } from '../node/discover.js';
 
@@ -123,8 +124,8 @@ async function gpuRequest(argv: string[], found: DockerCommand, docker: string[]
     if (err instanceof ImageEnvError) throw new CliError(err.message);
     throw err;
   }
-  const fromImage = envValue(imageEnv ?? [], VISIBLE_DEVICES);
-  if (fromImage !== undefined) return parseVisibleDevices(fromImage, `${VISIBLE_DEVICES} (image ${argv[found.imageIndex]})`);
+  const fromImage = envValueOf(imageEnv ?? [], VISIBLE_DEVICES);
+  if (fromImage !== null) return parseVisibleDevices(fromImage, `${VISIBLE_DEVICES} (image ${argv[found.imageIndex]})`);
   return gpuRequestFromEnv(process.env);
 }
 

@@ -4,11 +4,9 @@
 // uses), each mounted where its entry is. What only file access knows is left unknown: the real
 // files behind the links, the GLIBC_ versions each library needs (so no old-glibc finding), the
 // libraries that have no cache entry. Browser-safe.
-import type { HostDriver, HostLibrary } from './driver-injection.js';
+import { dirOf, type HostDriver, type HostLibrary } from './driver-injection.js';
 import { classifyNvidiaCache } from './nvidia.js';
 import type { LdCache } from './types.js';
-
-const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 
 export function hostDriverFromCache(cache: Pick<LdCache, 'entries'>): HostDriver & { libraries: HostLibrary[]; binaries: { name: string; path: string }[] } {
   const classified = classifyNvidiaCache(cache);

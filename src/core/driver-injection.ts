@@ -50,7 +50,8 @@ const EXTRA_LINKS: [sonamePrefix: string, link: string][] = [
   ['libGLX_nvidia.so.', 'libGLX_indirect.so.0'],
 ];
 
-const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
+/** The directory of an absolute path (`/` for a file at the top). */
+export const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/')) || '/';
 
 /** An absolute, normalized path with no `.`/`..` segments: anything else never reaches a spec. */
 export function isCleanPath(path: string): boolean {

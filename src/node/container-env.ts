@@ -76,10 +76,3 @@ export function commandLineValue(found: DockerCommand, name: string, callerEnv: 
   for (const file of found.envFiles) for (const entry of readEnvFile(file, callerEnv)) apply(entry, `--env-file ${file}`);
   return result;
 }
-
-/** The last `name=value` of an image config's Env, or undefined. */
-export function envValue(env: readonly string[], name: string): string | undefined {
-  let value: string | undefined;
-  for (const entry of env) if (entry.startsWith(`${name}=`)) value = entry.slice(name.length + 1);
-  return value;
-}

@@ -13,7 +13,7 @@ export { listDriverVolumes, removeDriverVolume, type VolumeInfo, type RemoveVolu
 export { startPluginServer, type PluginServer, type PluginServerOptions } from './plugin-server.js';
 export { startRestApi, type RestApi, type RestApiOptions } from './rest-api.js';
 export { driverInjection, injectionArgs, injectBeforeImage, findImage, DEFAULT_PLUGIN_NAME, type DockerCommand, type DockerInjection, type InjectionOptions } from './docker-args.js';
-export { commandLineValue, parseEnvFile, envValue, type CommandLineValue } from './container-env.js';
+export { commandLineValue, parseEnvFile, type CommandLineValue } from './container-env.js';
 export { dockerImageEnv } from './docker-image-env.js';
 export { selectGpus, selectableGpus, gpuRequestFromEnv, parseNvGpu, parseVisibleDevices, type GpuRequest, type SelectableGpu } from './gpu-selection.js';
 export { DriverVolumePlugin, versionOfVolume, type PluginOptions, type PluginReply } from './plugin-handlers.js';

@@ -30,7 +30,7 @@ export async function ensurePodman5(): Promise<string> {
 export async function podman5SkipReason(): Promise<string | undefined> {
   if (process.platform !== 'linux') return 'Podman 5 checks need Linux';
   if (process.getuid?.() !== 0) return 'Podman 5 checks need root (chroot, private mount namespace, mknod)';
-  // The host-side tools the harness uses; podman and runc come from the chroot.
+  // The host-side tools the harness uses; podman, crun and runc come from the chroot.
   const base = podmanSkipReason(false);
   if (base) return base;
   try {
