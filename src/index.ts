@@ -3,7 +3,8 @@
 export { parseLdCache, parseLdCacheInPlace, type ParseOptions } from './core/parse.js';
 export { createLdCacheParser, parseLdCacheStream, type LdCacheParser, type StreamParseOptions } from './core/stream.js';
 export { formatLdconfig, formatLdconfigBytes, formatLdconfigChunks, type FormatLdconfigOptions } from './core/format-ldconfig.js';
-export { cacheToJSON, cacheJSONChunks, entryToJSON, flagsText, hwcapHex, type CacheJSON, type CacheJSONOptions, type CacheJSONTextOptions, type EntryJSON } from './core/json.js';
+export { cacheToJSON, cacheJSONChunks, entryToJSON, flagsText, hwcapHex, type CacheJSON, type CacheJSONOptions, type CacheJSONTextOptions, type CacheToJSONOptions, type EntryJSON } from './core/json.js';
+export { EntryJSONView } from './core/entry-json-view.js';
 export { ParsedLdCache, type EntryTable } from './core/ldcache.js';
 export { archBits, archName, cacheFamily, requiredText, typeText, osAbiText, type CacheFamily, type GlibcVersion } from './core/abi.js';
 export { init } from './core/wasm.js';

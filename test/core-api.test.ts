@@ -75,9 +75,9 @@ describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and 
     expect([...cache].map((e) => e.index)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  it('JSON: plain objects, hwcap as hex', () => {
+  it('JSON: plain objects or views that stringify the same, hwcap as hex', () => {
     const cache = readLdCache(root.cache('new'));
-    const json = cacheToJSON(cache);
+    const json = cacheToJSON(cache, { plain: true });
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
     expect(json).toMatchObject({ format: 'new', byteOrder: 'little', count: 5, hwcapDirs: ['x86-64-v3', 'x86-64-v4'] });
     const first = json.entries[0];
@@ -85,6 +85,10 @@ describeNeeding('caches written by ldconfig', !canBuildCaches && 'needs gcc and 
     expect(first.hwcapName).toBe('x86-64-v3');
     expect(entryToJSON(cache.entries[4])).toEqual(json.entries[4]);
     expect(JSON.stringify(cache.entries[2])).toBe(JSON.stringify(json.entries[2]));
+    const views = cacheToJSON(cache);
+    expect(JSON.stringify(views)).toBe(JSON.stringify(json));
+    expect(views.entries[0].hwcapName).toBe('x86-64-v3');
+    expect(views.entries.map((v) => v.path)).toEqual(json.entries.map((e) => e.path));
   });
 
   it('readLdCache({ root }) reads ROOT/etc/ld.so.cache', () => {

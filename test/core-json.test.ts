@@ -3,7 +3,7 @@
 // objects, for every layout, both byte orders, glibc-hwcaps, filters, and names that need JSON
 // escaping; non-ASCII names take the JS path and must give the same text.
 import { describe, expect, it } from 'vitest';
-import { cacheJSONChunks, cacheToJSON, entryToJSON, parseLdCache } from '../src/index.js';
+import { cacheJSONChunks, cacheToJSON, entryToJSON, parseLdCache, type EntryJSON } from '../src/index.js';
 import { writeCache, type WriterEntry } from './helpers/cache-writer.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,11 +39,17 @@ function expectLikeObjects(bytes: Uint8Array, label: string, include?: (e: { nam
   const lines = shown.map((e) => JSON.stringify(entryToJSON(e)));
   expect(text(cacheJSONChunks(cache, { ndjson: true, include })), `${label} ndjson`).toBe(lines.map((l) => `${l}\n`).join(''));
   const doc = text(cacheJSONChunks(cache, { file: 'F', include }));
-  const { entries: objects, ...head } = cacheToJSON(cache, { include });
+  const { entries: views, ...head } = cacheToJSON(cache, { include });
+  const { entries: objects, ...plainHead } = cacheToJSON(cache, { include, plain: true });
+  expect(plainHead).toEqual(head);
   expect(doc, `${label} document`).toBe(`${JSON.stringify({ file: 'F', ...head }).slice(0, -1)},"entries":[\n${lines.join(',\n')}${lines.length ? '\n' : ''}]}\n`);
   expect(JSON.parse(doc)).toEqual({ file: 'F', ...head, entries: objects });
   // The objects themselves, keys in the same order: each stringifies to its entry's line.
   expect(objects.map((o) => JSON.stringify(o)), `${label} objects`).toEqual(lines);
+  // The views (the default): each stringifies the same, and every field reads the same value.
+  expect(views.map((v) => JSON.stringify(v)), `${label} views`).toEqual(lines);
+  const fields = views.map((v) => Object.fromEntries(Object.keys(entryToJSON(shown[0] ?? cache.entry(0))).map((key) => [key, v[key as keyof EntryJSON]])));
+  expect(fields, `${label} view fields`).toEqual(shown.map((e) => entryToJSON(e)));
 }
 
 describe('JSON text from the core equals JSON.stringify of the entry objects', () => {

@@ -12,7 +12,7 @@ import { describeNeeding } from './helpers/requirements.js';
 /** Everything observable about a cache, as plain data. */
 function snapshot(cache: LdCache): unknown {
   return {
-    json: cacheToJSON(cache),
+    json: cacheToJSON(cache, { plain: true }),
     ldconfig: Buffer.from(formatLdconfigBytes(cache, 'x')).toString('base64'),
     offsets: cache.entries.map((e) => [e.nameOffset, e.nameLength, e.pathOffset, e.pathLength]),
   };

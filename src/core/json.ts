@@ -1,10 +1,11 @@
-// Plain JSON-safe views of a cache and its entries (numbers, strings, null; hwcap as hex text),
-// as objects (cacheToJSON) or as text made and handed out in chunks (cacheJSONChunks), so a
-// 200,000-entry document is never held whole. For a parsed cache every field is read straight
-// from the core's table, with no entry object per entry.
+// JSON-safe views of a cache and its entries (numbers, strings, null; hwcap as hex text): as a
+// document whose entries read the cache when asked (cacheToJSON), as plain objects
+// (cacheToJSON with `plain`, entryToJSON), or as text made and handed out in chunks
+// (cacheJSONChunks), so a 200,000-entry document is never held whole.
 import { archBits, archName, DEFAULT_GLIBC, isHwcapsExtension, requiredText, typeText, type GlibcVersion } from './abi.js';
 import { FJ_ARCH, FJ_KEY, FJ_KEYS, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
 import { buildTextTable, coreChunks, residentCache, shownIndexes } from './format-ldconfig.js';
+import { EntryJSONReader, EntryJSONView } from './entry-json-view.js';
 import { E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
@@ -39,6 +40,14 @@ export interface CacheJSONOptions {
   glibc?: GlibcVersion;
   /** Only the entries it accepts (each keeps its index); `count` counts them. */
   include?: (entry: LdCacheEntry) => boolean;
+}
+
+export interface CacheToJSONOptions extends CacheJSONOptions {
+  /**
+   * Plain objects, every field made now (for structuredClone, postMessage, spreading, mutation),
+   * instead of views that read the cache when a field is read. Costs several times more.
+   */
+  plain?: boolean;
 }
 
 export interface CacheJSONTextOptions extends CacheJSONOptions {
@@ -152,13 +161,7 @@ function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, cou
   const text = area ? area.text : '';
   const textStart = area ? area.start : 0;
   const { view, records, recordSize, little, old } = cache.recordLayout();
-  const family = cache.family;
-  const archNames: string[] = [];
-  const archBitsOf: (32 | 64 | null)[] = [];
-  for (let abi = 0; abi < 256; abi++) {
-    archNames.push(archName(abi << 8, family));
-    archBitsOf.push(archBits(abi << 8, family));
-  }
+  const { names: archNames, bits: archBitsOf } = cache.archTables();
   const hwcapNames = new Map<number, string | null>();
   // Offsets of the hwcap words in a record (new format): the high word comes first in big-endian files.
   const highAt = little ? 20 : 16;
@@ -230,12 +233,22 @@ function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, cou
   return entries;
 }
 
-export function cacheToJSON(cache: LdCache, options: CacheJSONOptions = {}): CacheJSON {
+/**
+ * The cache as a JSON-safe document. The entries of a parsed cache are read-only views
+ * (EntryJSONView): every field is read from the cache when asked, and `JSON.stringify` of the
+ * document (each view's `toJSON()`) writes exactly the plain objects' text. With `plain: true`
+ * (and for caches other than a parsed one) the entries are plain objects made now.
+ */
+export function cacheToJSON(cache: LdCache, options: CacheToJSONOptions = {}): CacheJSON {
   const glibc = options.glibc ?? DEFAULT_GLIBC;
   const shown = shownIndexes(cache, options.include);
   const count = shown?.length ?? cache.count;
   let entries: EntryJSON[];
-  if (cache instanceof ParsedLdCache) {
+  if (cache instanceof ParsedLdCache && !options.plain) {
+    const reader = new EntryJSONReader(cache, glibc, flagsText);
+    entries = new Array<EntryJSON>(count);
+    for (let n = 0; n < count; n++) entries[n] = new EntryJSONView(reader, shown === undefined ? n : shown[n]!);
+  } else if (cache instanceof ParsedLdCache) {
     entries = tableEntriesJSON(cache, shown, count, glibc);
   } else {
     entries = new Array<EntryJSON>(count);

@@ -44,6 +44,12 @@ export interface RecordLayout {
   readonly old: boolean;
 }
 
+/** Per ABI byte: the arch name and pointer width (see ParsedLdCache.archTables). */
+export interface ArchTables {
+  readonly names: readonly string[];
+  readonly bits: readonly (32 | 64 | null)[];
+}
+
 /** The entry table: record `i` starts at `words[start + i * ENTRY_WORDS]`. Valid until the next parse. */
 export interface EntryTable {
   readonly words: Uint32Array;
@@ -112,6 +118,8 @@ export class ParsedLdCache implements LdCache, InputHolder {
   #entries: CacheEntry[] | undefined;
   /** Where the table and input are in wasm memory while this cache holds the region; undefined once evicted. */
   #location: TableLocation | undefined;
+  /** Counts the times the table or bytes were replaced (keepSource, evict, reattach). */
+  #tableEpoch = 0;
 
   constructor(location: TableLocation, file?: string) {
     this.file = file;
@@ -140,6 +148,7 @@ export class ParsedLdCache implements LdCache, InputHolder {
     this.#bytes = bytes;
     this.#view = undefined;
     this.#ownBytes = true;
+    this.#tableEpoch++;
   }
 
   /** Another parse takes the wasm region: copy the table (and the input, unless it is the caller's) out. */
@@ -151,6 +160,15 @@ export class ParsedLdCache implements LdCache, InputHolder {
       this.#ownBytes = true;
     }
     this.#view = undefined;
+    this.#tableEpoch++;
+  }
+
+  /**
+   * @internal Changes whenever the arrays recordLayout() and entryTable() return are replaced:
+   * a reader that keeps them (cacheToJSON's entry views) takes them again when it changes.
+   */
+  get tableEpoch(): number {
+    return this.#tableEpoch;
   }
 
   /**
@@ -169,6 +187,7 @@ export class ParsedLdCache implements LdCache, InputHolder {
     this.#words = new Uint32Array(buffer, location.tableAddress, location.tableWords);
     if (!this.#ownBytes) this.#bytes = new Uint8Array(buffer, location.inputAddress, location.length);
     this.#view = undefined;
+    this.#tableEpoch++;
   }
 
   #dataView(): DataView {
@@ -305,10 +324,11 @@ export class ParsedLdCache implements LdCache, InputHolder {
   }
 
   /** Per ABI byte (`flags >> 8 & 0xff`): its arch name and bits in this cache's family, made once. */
-  #archNames: string[] | undefined;
-  #archBits: (32 | 64 | null)[] | undefined;
+  #archTables: ArchTables | undefined;
 
-  #makeArchTables(): string[] {
+  /** @internal The arch name and bits of every ABI byte (`flags >> 8 & 0xff`) in this cache's family. */
+  archTables(): ArchTables {
+    if (this.#archTables) return this.#archTables;
     const family = this.family;
     const names: string[] = [];
     const bits: (32 | 64 | null)[] = [];
@@ -316,19 +336,17 @@ export class ParsedLdCache implements LdCache, InputHolder {
       names.push(archName(abi << 8, family));
       bits.push(archBits(abi << 8, family));
     }
-    this.#archBits = bits;
-    return (this.#archNames = names);
+    return (this.#archTables = { names, bits });
   }
 
   /** Entry `index`'s ABI name (`x86-64`, `i386`, …). */
   archAt(index: number): string {
-    return (this.#archNames ?? this.#makeArchTables())[(this.flagsAt(index) >>> 8) & 0xff]!;
+    return this.archTables().names[(this.flagsAt(index) >>> 8) & 0xff]!;
   }
 
   /** Entry `index`'s pointer width, or null where the flags and family do not tell. */
   bitsAt(index: number): 32 | 64 | null {
-    if (!this.#archBits) this.#makeArchTables();
-    return this.#archBits![(this.flagsAt(index) >>> 8) & 0xff]!;
+    return this.archTables().bits[(this.flagsAt(index) >>> 8) & 0xff]!;
   }
 
   entry(index: number): LdCacheEntry {

@@ -1,6 +1,6 @@
 // The inspector page: pick or drop one cache to inspect it, or two to compare them. Everything
 // runs in the page (the wasm core is inlined); nothing is fetched or sent.
-import { cacheToJSON } from '../core/json.js';
+import { cacheJSONChunks } from '../core/json.js';
 import { cacheStats } from './cache-stats.js';
 import { compareCaches } from './compare.js';
 import { renderCompare } from './compare-view.js';
@@ -148,13 +148,16 @@ const jsonButton = byId<HTMLButtonElement>('download-json');
 jsonButton.addEventListener('click', () => {
   const current = shown;
   if (!current) return;
-  // Seconds at 200k entries: say so, and let the page paint that before the work starts.
+  // A big cache takes a moment: say so, and let the page paint that before the work starts.
   jsonButton.disabled = true;
   jsonButton.textContent = 'Preparing JSON…';
   setTimeout(() => {
     try {
-      const json = JSON.stringify(cacheToJSON(current.primary.cache), null, 2);
-      downloadBlob(new Blob([json], { type: 'application/json' }), `${current.primary.fileName}.json`);
+      // The core writes the text (what ldcache-dump --json writes); each chunk is a view of wasm
+      // memory until the next, so the Blob gets a copy.
+      const parts: BlobPart[] = [];
+      for (const chunk of cacheJSONChunks(current.primary.cache, { file: current.primary.fileName })) parts.push(chunk.slice());
+      downloadBlob(new Blob(parts, { type: 'application/json' }), `${current.primary.fileName}.json`);
     } finally {
       jsonButton.disabled = false;
       jsonButton.textContent = 'Download JSON';
