@@ -37,6 +37,18 @@ export async function benchCache(count = 200_000, { format = 'new', byteOrder = 
   return file;
 }
 
+/**
+ * The layout a bench runs on: `LDCACHE_BENCH_LAYOUT=FORMAT[/ORDER]` (`new`, `compat` or `old`;
+ * `little` or `big`), new little-endian by default.
+ */
+export function benchLayout() {
+  const [format = 'new', byteOrder = 'little'] = (process.env.LDCACHE_BENCH_LAYOUT ?? '').split('/').map((part) => part || undefined);
+  if (!['new', 'compat', 'old'].includes(format) || !['little', 'big'].includes(byteOrder)) {
+    throw new Error(`LDCACHE_BENCH_LAYOUT=${process.env.LDCACHE_BENCH_LAYOUT}: want FORMAT[/ORDER], FORMAT new|compat|old, ORDER little|big`);
+  }
+  return { format, byteOrder };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   console.log(await benchCache(Number(process.argv[2] ?? 200_000), { format: process.argv[3] ?? 'new' }));
 }

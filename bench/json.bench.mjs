@@ -3,7 +3,8 @@
 // consumed the same way) and `cacheToJSON` (the document with a view per entry, all kept; then
 // the same with every entry's name and path read, and with every field read; and with
 // `plain: true`, a plain object per entry). Every task parses the file first. Peak memory:
-// each task is also run once in a child process (peak RSS printed).
+// each task is also run once in a child process (peak RSS printed). Layout:
+// LDCACHE_BENCH_LAYOUT=new|compat|old[/little|big] (new/little by default).
 //
 // How it is measured: every task runs in its own child process (its own heap: no task's
 // garbage or background sweeping lands in another's time), in rounds with the tasks in a rotated
@@ -25,10 +26,10 @@ import { parseLdCache } from '../dist/core/parse.js';
 import { formatLdconfigChunks } from '../dist/core/format-ldconfig.js';
 import { cacheJSONChunks, cacheToJSON } from '../dist/core/json.js';
 import { ENTRY_WORDS, E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET } from '../dist/core/ldcache-table.js';
-import { benchCache } from './gen-cache.mjs';
+import { benchCache, benchLayout } from './gen-cache.mjs';
 
 const ENTRIES = Number(process.env.LDCACHE_BENCH_ENTRIES ?? 200_000);
-const file = await benchCache(ENTRIES);
+const file = await benchCache(ENTRIES, benchLayout());
 const bytes = readFileSync(file);
 const before = process.env.LDCACHE_BENCH_BEFORE ? await import(join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'core', 'json.js')) : undefined;
 const beforeParse = process.env.LDCACHE_BENCH_BEFORE ? await import(join(process.env.LDCACHE_BENCH_BEFORE, 'dist', 'core', 'parse.js')) : undefined;
