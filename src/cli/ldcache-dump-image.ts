@@ -1,6 +1,6 @@
 // `ldcache-dump --image FILE [--image-ref NAME]`: the cache of a saved image (docker save,
 // podman save, an OCI layout directory), read from its layers without extracting them.
-import { ImageError } from '../core/image-archive.js';
+import { ImageError } from '../core/image-types.js';
 import { LdCacheError } from '../core/errors.js';
 import { parseLdCache } from '../core/parse.js';
 import type { LdCache } from '../core/types.js';

@@ -4,7 +4,7 @@
 // v1 driver volume at /usr/local/nvidia (nvidia-docker, the volume plugin). One source for the
 // CDI spec builder, `nvidia-volume check` and the inspector, which reads the same facts from a
 // host's `nvidia-volume discover --json`. Browser-safe.
-import type { LoadedImage } from './image-archive.js';
+import type { LoadedImage } from './image-types.js';
 import { checkImage, type CheckReport, type DriverLib, type Injection } from './image-check.js';
 import type { LegacyX86 } from './abi-rules.js';
 import { rootedPath } from './rooted-path.js';

@@ -2,7 +2,7 @@
 // driver, which file the image's dynamic linker loads, and every problem found on the way, each
 // with its severity, evidence and fix. Browser-safe: the caller supplies the image tree and
 // config, the driver's libraries and what each injection mounts.
-import type { ImageConfig } from './image-archive.js';
+import type { ImageConfig } from './image-types.js';
 import type { ImageTree } from './image-tree.js';
 import { abiRules, type LegacyX86 } from './abi-rules.js';
 import { ContainerView, type MountedFile, type Overlay } from './container-view.js';

@@ -7,7 +7,7 @@
 // the image that would win over an injected driver.
 import { checkImageWithDriver, type HostCpu, type HostDriver, type HostLibrary } from '../core/driver-injection.js';
 import { PLAIN_X86 } from '../core/abi-rules.js';
-import type { LoadedImage } from '../core/image-archive.js';
+import type { LoadedImage } from '../core/image-types.js';
 import type { CheckReport } from '../core/image-check.js';
 import { h } from './dom.js';
 

@@ -1,9 +1,11 @@
 // A saved container image dropped on the page: read in one pass from the File's stream() (gzip
 // layers, and a gzip-compressed archive, through DecompressionStream), never extracted and never
-// held whole (see src/core/image-stream.ts for what is kept). Its /etc/ld.so.cache is shown like
+// held whole (see src/core/stream-member.ts for what is kept). Its /etc/ld.so.cache is shown like
 // any cache, and the image's findings are computed in the page. Nothing leaves the page.
-import { ImageError, webGunzip, type LoadedImage } from '../core/image-archive.js';
-import { loadImageStream, looksLikeImageArchive, peek } from '../core/image-stream.js';
+import { looksLikeImageArchive, peek } from '../core/archive-sniff.js';
+import { loadImageStream } from '../core/image-stream.js';
+import { ImageError, type LoadedImage } from '../core/image-types.js';
+import { webGunzip } from '../core/layer-compression.js';
 import { parseLdCache } from '../core/parse.js';
 import { init } from '../core/wasm.js';
 import type { LoadedCache } from './load-cache.js';

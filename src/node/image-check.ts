@@ -3,7 +3,7 @@
 // built by the core: src/core/driver-injection.ts, which the inspector shares) and the core's
 // prediction of what the image's linker loads with each.
 import { checkImageWithDriver } from '../core/driver-injection.js';
-import type { LoadedImage } from '../core/image-archive.js';
+import type { LoadedImage } from '../core/image-types.js';
 import type { CheckReport } from '../core/image-check.js';
 import type { LegacyX86 } from '../core/abi-rules.js';
 import type { DriverDiscovery } from './discovery-types.js';

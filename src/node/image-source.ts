@@ -5,7 +5,8 @@
 import { closeSync, createReadStream, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { ImageError, loadImage, tarBlobStore, type BlobStore, type Gunzip, type LoadedImage, type LoadImageOptions } from '../core/image-archive.js';
+import { loadImage, tarBlobStore } from '../core/image-archive.js';
+import { ImageError, type BlobStore, type Gunzip, type LoadedImage, type LoadImageOptions } from '../core/image-types.js';
 import { loadImageStream } from '../core/image-stream.js';
 import { RootFs, RootFsError } from './rootfs.js';
 

@@ -2,7 +2,7 @@
 // For each driver soname and each way of injecting the driver, which file the image's dynamic
 // linker loads, and every problem with its evidence and fix. Exit 0 when the driver loads with
 // every injection checked, 1 when it does not, 2 on usage errors.
-import { ImageError } from '../../core/image-archive.js';
+import { ImageError } from '../../core/image-types.js';
 import type { CheckReport } from '../../core/image-check.js';
 import { discoverDriver } from '../../node/discover.js';
 import { checkLoadedImage } from '../../node/image-check.js';
