@@ -135,6 +135,28 @@ describe('usage errors', () => {
     expect([command.code, command.stderr]).toEqual([2, "nvidia-volume: unknown command 'craete' (did you mean 'create'?)\n"]);
   });
 
+  it('documents in --help every option each command accepts', async () => {
+    // The options a parser accepts are the ones it lists for an unknown option; each must be in
+    // that command's --help (ldcache-dump's --image and --image-ref, cdi's -o once were not);
+    // --help itself is proven by printing it.
+    const dumpBin = join(repo, 'bin/ldcache-dump.cjs');
+    const commands: [bin: string, args: string[]][] = [
+      [dumpBin, []],
+      ...['discover', 'create', 'list', 'remove', 'plugin', 'docker-args', 'cdi', 'cdi list', 'cdi validate', 'install-services', 'check'].map(
+        (command): [string, string[]] => [volumeBin, command.split(' ')],
+      ),
+    ];
+    for (const [bin, args] of commands) {
+      const unknown = await runCommand(process.execPath, [bin, ...args, '--zzzz-no-such-option']);
+      const known = /\(known: ([^)]+)\)/.exec(unknown.stderr)?.[1]?.split(', ');
+      expect([args, unknown.code, (known?.length ?? 0) > 1]).toEqual([args, 2, true]);
+      const help = await runCommand(process.execPath, [bin, ...args, '--help']);
+      expect([args, help.code]).toEqual([args, 0]);
+      const undocumented = known!.filter((option) => option !== '--help' && option !== '-h' && !new RegExp(`(^|[\\s,\\[])${option}([\\s,=\\]]|$)`, 'm').test(help.stdout));
+      expect([args, undocumented]).toEqual([args, []]);
+    }
+  });
+
   it('prints its version', async () => {
     const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
     expect(await volume(['--version'])).toEqual({ code: 0, stdout: `nvidia-volume ${pkg.version}\n`, stderr: '' });

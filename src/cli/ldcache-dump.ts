@@ -19,6 +19,9 @@ Print the glibc dynamic linker cache FILE (default ${DEFAULT_CACHE}) byte for by
 
 Options:
   -r, --root DIR        read DIR/etc/ld.so.cache (or DIR/FILE), as \`ldconfig -r DIR -p\`
+      --image ARCHIVE   read the /etc/ld.so.cache of a saved image: a docker save or podman
+                        save archive (also gzip-compressed, or a pipe) or an OCI layout directory
+      --image-ref NAME  which image of a multi-image archive (without it, the names are listed)
       --glibc VERSION   print as that glibc's ldconfig (default 2.36, Debian 12): any 2.N
                         follows glibc's changes (2.33 hwcaps names, 2.36 no OS ABI, 2.37 types,
                         2.38/2.39 ABI names), e.g. 2.35 (Ubuntu 22.04) prints as 2.33-2.35 did;

@@ -19,7 +19,7 @@ Options:
   --root DIR            driver root (default /)
   --host-root DIR       where the engine sees that root, if elsewhere (e.g. --root /host --host-root /)
   --format json|yaml    output format (default: from --output's extension, else json)
-  --output FILE         write FILE atomically (mode 0644) instead of printing
+  -o, --output FILE     write FILE atomically (mode 0644) instead of printing
   --kind VENDOR/CLASS   device kind (default nvidia.com/gpu)
   --cdi-version X.Y.Z   declare this cdiVersion (default: the lowest the spec needs, at most 0.5.0)
   --remove-if-no-driver with --output: when ROOT has no driver, remove FILE and exit 0 (the
