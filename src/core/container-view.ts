@@ -1,7 +1,9 @@
 // The container's file system as its processes see it, offline: an image's merged layer tree
 // with the files and directories a container engine mounts over it, every symlink resolved
-// inside it. What the linker prediction (image-linker.ts) walks. Browser-safe.
+// inside it (the walk of path-walk.ts, as the tree's own). What the linker prediction
+// (image-linker.ts) walks. Browser-safe.
 import type { DirNode, FileNode, ImageTree } from './image-tree.js';
+import { walkPath, type WalkHooks } from './path-walk.js';
 
 /** A driver file as the engine mounts it. */
 export interface MountedFile {
@@ -25,8 +27,6 @@ export type Found =
   | { kind: 'file'; node: FileNode | null; mounted: MountedFile | null }
   | { kind: 'symlink'; target: string }
   | { kind: 'other' };
-
-const MAX_HOPS = 40;
 
 const join = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
 
@@ -96,41 +96,14 @@ export class ContainerView {
 
   /** Resolves a path as the kernel would inside the container (links followed, chroot semantics). */
   resolve(path: string): { path: string; found: Found } | null {
-    const queue = path.split('/');
-    const names: string[] = [];
-    const dirs: (DirNode | null)[] = [this.tree.root];
-    let found: Found = { kind: 'dir', node: this.tree.root };
-    let hops = 0;
-    while (queue.length > 0) {
-      const part = queue.shift()!;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (names.length > 0) {
-          names.pop();
-          dirs.pop();
-        }
-        found = { kind: 'dir', node: dirs[dirs.length - 1] ?? null };
-        continue;
-      }
-      if (found.kind !== 'dir') return null;
-      const next = this.child(`/${names.join('/')}`, found.node, part);
-      if (!next) return null;
-      if (next.kind === 'symlink') {
-        if (++hops > MAX_HOPS) return null;
-        if (next.target.startsWith('/')) {
-          names.splice(0);
-          dirs.splice(1);
-          found = { kind: 'dir', node: this.tree.root };
-        }
-        queue.unshift(...next.target.split('/'));
-        continue;
-      }
-      names.push(part);
-      dirs.push(next.kind === 'dir' ? next.node : null);
-      found = next;
-    }
-    return { path: `/${names.join('/')}`, found };
+    const walked = walkPath<Found>({ kind: 'dir', node: this.tree.root }, path.split('/'), true, { n: 0 }, this.steps);
+    return walked && !('loop' in walked) ? { path: walked.path, found: walked.node } : null; // a link loop: not found
   }
+
+  /** How a walk inside the container finds a directory's entry: the engine's mounts first. */
+  private readonly steps: WalkHooks<Found> = {
+    child: (dir, names, name) => this.child(`/${names.join('/')}`, dir.node, name),
+  };
 }
 
 /** ELF class of a file in the view: 32, 64, or null when unknown (not ELF, or not kept). */

@@ -2,7 +2,8 @@
 // every directory, symlink and file name (with size), and the content of the few files that
 // matter (see `wantedBytes`). Layers are applied in order with OCI whiteouts; every lookup is
 // resolved component by component inside the image, as chroot(2) would (absolute links restart at
-// the image root, `..` stops there, at most 40 links). Browser-safe.
+// the image root, `..` stops there, at most 40 links; path-walk.ts). Browser-safe.
+import { walkPath, type WalkHooks } from './path-walk.js';
 
 export interface DirNode {
   kind: 'dir';
@@ -33,7 +34,7 @@ export class ImageTreeError extends Error {
   override readonly name = 'ImageTreeError';
 }
 
-export const MAX_LINK_HOPS = 40;
+export { MAX_LINK_HOPS } from './path-walk.js';
 /** Bound on names kept (all layers together): far above any real image, below what exhausts memory. */
 export const MAX_TREE_NODES = 2_000_000;
 /** Bound on the content kept from all layers together (caches, configs, C libraries, ELF heads). */
@@ -233,39 +234,18 @@ export class ImageTree {
    * Null when a component is missing or not a directory; throws on a link loop.
    */
   resolveParts(parts: string[], follow: boolean, hops: { n: number } = { n: 0 }): Resolved | null {
-    const stack: TreeNode[] = [this.root];
-    const names: string[] = [];
-    const queue = [...parts];
-    while (queue.length > 0) {
-      const part = queue.shift()!;
-      if (part === '' || part === '.') continue;
-      if (part === '..') {
-        if (stack.length > 1) {
-          stack.pop();
-          names.pop();
-        }
-        continue;
-      }
-      const dir = stack[stack.length - 1]!;
-      if (dir.kind !== 'dir') return null;
-      const child = dir.children.get(part);
-      if (!child) return null;
-      if (child.kind === 'symlink' && (queue.length > 0 || follow)) {
-        if (++hops.n > MAX_LINK_HOPS) throw new ImageTreeError(`too many levels of symbolic links at /${[...names, part].join('/')}`);
-        const target = child.target.split('/');
-        this.linkComponents += target.length;
-        if (child.target.startsWith('/')) {
-          stack.splice(1);
-          names.splice(0);
-        }
-        queue.unshift(...target);
-        continue;
-      }
-      stack.push(child);
-      names.push(part);
-    }
-    return { node: stack[stack.length - 1]!, path: `/${names.join('/')}` };
+    const walked = walkPath<TreeNode>(this.root, parts, follow, hops, this.steps);
+    if (walked && 'loop' in walked) throw new ImageTreeError(`too many levels of symbolic links at ${walked.loop}`);
+    return walked;
   }
+
+  /** How a walk inside the tree finds a directory's entry, and counts what links expand to. */
+  private readonly steps: WalkHooks<TreeNode> = {
+    child: (dir, _names, name) => dir.children.get(name) ?? null,
+    link: (target) => {
+      this.linkComponents += target.length;
+    },
+  };
 
   /** Resolves an absolute or relative path (relative to the root); null when it does not exist. */
   resolve(path: string, follow = true): Resolved | null {
