@@ -121,6 +121,10 @@ describeNeeding('npm pack + npm install -g --prefix: the commands, the services,
     expect(plugin).toMatch(/^Before=docker\.service$/m);
     const refresh = await readFile(join(units, 'nvidia-cdi-refresh.service'), 'utf8');
     expect(refresh).toMatch(new RegExp(`^ExecStart=${command.replace(/[.+]/g, '\\$&')} cdi --remove-if-no-driver --output /var/run/cdi/nvidia\\.yaml$`, 'm'));
+    // The refresh must see the host's /tmp: the spec mounts MPS's pipe directory there, and
+    // the path unit reruns it when MPS makes that directory.
+    expect(refresh).not.toMatch(/^PrivateTmp=(?!no|false)/m);
+    expect(await readFile(join(units, 'nvidia-cdi-refresh.path'), 'utf8')).toMatch(/^PathChanged=\/tmp\/nvidia-mps$/m);
     // The repository's own files appear nowhere in what the services run.
     expect(`${plugin}${refresh}`).not.toContain(repo);
 
