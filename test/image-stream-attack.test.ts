@@ -2,8 +2,9 @@
 // the random-access one: what a small hostile archive makes them hold, and an archive on a pipe. Archives are written
 // by Python's tarfile, streamed through gzip (nothing big on disk); peak RSS by /usr/bin/time.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -123,5 +124,15 @@ describe('the image readers under attack', () => {
     // /dev/zero: two zero blocks end the tar at once; /dev/urandom: the first header's checksum.
     expect(dump('/dev/zero').errors).toEqual(['ldcache-dump: /dev/zero: not a tar archive (no members)']);
     expect(dump('/dev/urandom').errors).toEqual(['ldcache-dump: /dev/urandom: not a tar header (bad checksum) (at byte 0)']);
+  }, 60_000);
+
+  it('a broken tar on a pipe: the byte offset is "of the decompressed archive" only when the archive was gzip', () => {
+    // A gzip magic's first byte alone (0x1f, then not 0x8b) is no gzip stream: the offset is the file's.
+    const plain = join(work, 'broken-1f.tar');
+    writeFileSync(plain, Buffer.concat([Buffer.from([0x1f, 0x00]), Buffer.alloc(1022, 0x41)]));
+    const zipped = join(work, 'broken.tar.gz');
+    writeFileSync(zipped, gzipSync(Buffer.alloc(1024, 0x41)));
+    expect(dump('/dev/stdin', plain).errors).toEqual(['ldcache-dump: /dev/stdin: not a tar header (bad checksum) (at byte 0)']);
+    expect(dump('/dev/stdin', zipped).errors).toEqual(['ldcache-dump: /dev/stdin: not a tar header (bad checksum) (at byte 0 of the decompressed archive)']);
   }, 60_000);
 });

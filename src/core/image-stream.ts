@@ -27,7 +27,8 @@ import { STREAM_CONTENT, TarError, TarReader, type TarHeader } from './tar.js';
 export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: string, options: LoadImageOptions = {}): Promise<LoadedImage> {
   const { head, stream } = await peek(input, 4);
   let bytes = stream;
-  if (isGzip(head)) {
+  const gzipped = isGzip(head);
+  if (gzipped) {
     if (!options.gunzip) throw new ImageError(`${name}: a gzip-compressed archive, but no gzip decompressor is available`);
     bytes = options.gunzip(stream);
   } else if (isZstd(head)) {
@@ -77,7 +78,7 @@ export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: st
   } catch (err) {
     for (const s of [...touched, ...ended]) s.abandon();
     (sink as MemberSink | null)?.abandon();
-    if (err instanceof TarError) throw new ImageError(`${name}: ${err.message} (at byte ${err.offset}${head[0] === 0x1f ? ' of the decompressed archive' : ''})`);
+    if (err instanceof TarError) throw new ImageError(`${name}: ${err.message} (at byte ${err.offset}${gzipped ? ' of the decompressed archive' : ''})`);
     if (err instanceof ImageTreeError || err instanceof ImageError) throw new ImageError(`${name}: ${err.message}`);
     throw new ImageError(`${name}: cannot read the archive: ${(err as Error)?.message?.split('\n')[0] ?? String(err)} (after ${position} bytes)`);
   }
