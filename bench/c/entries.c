@@ -22,6 +22,16 @@ static uint64_t rd64(const uint8_t *p, int big) {
   return big ? __builtin_bswap64(v) : v;
 }
 
+/* Both strings' lengths (strnlen, as the readers NUL-scan them), or -1 when one starts out of
+ * range or runs to the end without a NUL. */
+static inline long long string_lengths(const uint8_t *b, size_t size, uint64_t key, uint64_t value) {
+  if (key >= size || value >= size) return -1;
+  size_t kl = strnlen((const char *)b + key, size - key);
+  size_t vl = strnlen((const char *)b + value, size - value);
+  if (kl == size - key || vl == size - value) return -1;
+  return (long long)(kl + vl);
+}
+
 /* The new-format table at file offset `at` (0, or after a compat file's old table): its string
  * offsets count from there, its extension offset from the file start. Returns a checksum of every
  * field, or -1. */
@@ -47,12 +57,9 @@ static long long new_pass(const uint8_t *file, size_t fileSize, size_t at, int f
   long long sum = 0;
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t *e = b + 48 + 24ull * i;
-    uint32_t key = rd32(e + 4, big), value = rd32(e + 8, big);
-    if (key >= size || value >= size) return -1;
-    size_t kl = strnlen((const char *)b + key, size - key);
-    size_t vl = strnlen((const char *)b + value, size - value);
-    if (kl == size - key || vl == size - value) return -1;
-    sum += kl + vl;
+    long long lengths = string_lengths(b, size, rd32(e + 4, big), rd32(e + 8, big));
+    if (lengths < 0) return -1;
+    sum += lengths;
     if (fields) {
       int32_t flags = (int32_t)rd32(e, big);
       uint32_t os = rd32(e + 12, big);
@@ -80,12 +87,9 @@ __attribute__((noipa)) static long long pass(const uint8_t *b, size_t size, int 
   long long sum = 0;
   for (uint32_t i = 0; i < count; i++) {
     const uint8_t *e = b + 16 + 12ull * i;
-    uint64_t key = strings + rd32(e + 4, big), value = strings + rd32(e + 8, big);
-    if (key >= size || value >= size) return -1;
-    size_t kl = strnlen((const char *)b + key, size - key);
-    size_t vl = strnlen((const char *)b + value, size - value);
-    if (kl == size - key || vl == size - value) return -1;
-    sum += kl + vl;
+    long long lengths = string_lengths(b, size, strings + rd32(e + 4, big), strings + rd32(e + 8, big));
+    if (lengths < 0) return -1;
+    sum += lengths;
     if (fields) {
       int32_t flags = (int32_t)rd32(e, big);
       sum += (flags & 0xff) + ((flags >> 8) & 0xff);
