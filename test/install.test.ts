@@ -125,6 +125,10 @@ describeNeeding('npm pack + npm install -g --prefix: the commands, the services,
     // the path unit reruns it when MPS makes that directory.
     expect(refresh).not.toMatch(/^PrivateTmp=(?!no|false)/m);
     expect(await readFile(join(units, 'nvidia-cdi-refresh.path'), 'utf8')).toMatch(/^PathChanged=\/tmp\/nvidia-mps$/m);
+    // Any local user can create and remove /tmp/nvidia-mps in a loop: with systemd's default start
+    // limit (5 starts in 10 s) the refresh would fail with start-limit-hit, and the path unit with
+    // it, ending every watch (driver upgrades included). The limit is off, in the [Unit] section.
+    expect(refresh.slice(refresh.indexOf('[Unit]'), refresh.indexOf('[Service]'))).toMatch(/^StartLimitIntervalSec=0$/m);
     // The repository's own files appear nowhere in what the services run.
     expect(`${plugin}${refresh}`).not.toContain(repo);
 
