@@ -337,6 +337,29 @@ describe('nvidia-volume cdi', () => {
     }
   });
 
+  it("mounts root's MPS directory at /tmp/nvidia-mps in the container when the host's /tmp is a link (to var/tmp)", async () => {
+    // MPS clients in the container look for /tmp/nvidia-mps: the mount's container path is that
+    // name, its host path the directory the link leads to.
+    const tmp = join(built.root, 'tmp');
+    const varTmp = join(built.root, 'var', 'tmp');
+    await mkdir(join(varTmp, 'nvidia-mps'), { recursive: true });
+    await chmod(varTmp, 0o1777);
+    await rm(tmp, { recursive: true, force: true });
+    await symlink('var/tmp', tmp);
+    try {
+      const linked = cdi('--root', built.root);
+      expect(linked.code, linked.stderr).toBe(0);
+      const spec = JSON.parse(linked.stdout) as CdiSpec;
+      expect(allMounts(spec).filter((m) => m.containerPath.includes('nvidia-mps') || m.hostPath.includes('nvidia-mps'))).toEqual([
+        { hostPath: join(varTmp, 'nvidia-mps'), containerPath: '/tmp/nvidia-mps', options: ['nosuid', 'nodev', 'noexec', 'bind'] },
+      ]);
+    } finally {
+      await rm(tmp);
+      await rm(join(varTmp, 'nvidia-mps'), { recursive: true, force: true });
+      await mkdir(join(tmp, 'nvidia-mps'), { recursive: true });
+    }
+  });
+
   it('prints the JSON spec that generateCdiSpec builds', async () => {
     const result = cdi('--root', built.root);
     expect(result.code, result.stderr).toBe(0);

@@ -96,7 +96,7 @@ function sharedEdits(discovery: DriverDiscovery, root: string, options: BuildCdi
   });
   for (const bin of discovery.binaries) mounts.add(bin.linkPath, bin.path, READ_ONLY_BIND);
   for (const fw of discovery.firmware) mounts.add(fw.path, fw.path, READ_ONLY_BIND);
-  for (const ipc of discovery.ipc) mounts.add(ipc.path, ipc.path, ipc.kind === 'mps' ? PIPE_DIR_BIND : SOCKET_BIND);
+  for (const ipc of discovery.ipc) mounts.add(ipc.containerPath ?? ipc.path, ipc.path, ipc.kind === 'mps' ? PIPE_DIR_BIND : SOCKET_BIND);
 
   const nodes = discovery.devices.filter((d) => CONTROL_KINDS.has(d.kind) && isCleanPath(d.path)).map((d) => deviceNode(root, d.path));
   const edits: CdiContainerEdits = {

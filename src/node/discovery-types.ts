@@ -69,7 +69,13 @@ export type IpcKind = 'persistenced' | 'fabricmanager' | 'mps';
 
 export interface IpcPath {
   kind: IpcKind;
+  /** The endpoint's real path in the root (links on the way resolved). */
   path: string;
+  /**
+   * Where containers must see it, when not at `path`: MPS clients look for the name
+   * /tmp/nvidia-mps, wherever a linked /tmp leads on the host.
+   */
+  containerPath?: string;
 }
 
 export interface RejectedEntry {

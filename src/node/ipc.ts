@@ -37,7 +37,9 @@ export function findIpc(fs: RootFs, warnings: string[] = []): IpcPath[] {
     }
     if (seen.has(endpoint.path)) continue;
     seen.add(endpoint.path);
-    found.push({ kind, path: endpoint.path });
+    // A socket's clients inside the container reach it by either name (/var/run is /run there too);
+    // MPS clients look only for /tmp/nvidia-mps.
+    found.push(type === 'directory' && endpoint.path !== path ? { kind, path: endpoint.path, containerPath: path } : { kind, path: endpoint.path });
   }
   return found;
 }
