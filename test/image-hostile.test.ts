@@ -58,6 +58,19 @@ describe('hostile and damaged image archives', () => {
     expect(dump('--image', good).status).toBe(0);
   });
 
+  it('a cache reached through a link, an empty one, another file: each says what it is, never "too large"', () => {
+    // Only files named ld.so.cache keep their bytes in the one pass over the layers: a link to
+    // /opt/ld.so.cache reads as the file itself; a link to a file of another name is not read.
+    const viaNamed = dump('--image', image('link-named', [pyTar(join(work, 'link-named.tar'), [['opt/ld.so.cache', 'file', cache], ['etc/ld.so.cache', 'symlink', '../opt/ld.so.cache']])]));
+    expect(viaNamed.status, viaNamed.stderr).toBe(0);
+    expect(viaNamed.stdout).toBe(dump('--image', good).stdout);
+    const other = image('link-other', [pyTar(join(work, 'link-other.tar'), [['real/c', 'file', cache], ['etc/ld.so.cache', 'symlink', '/real/c']])]);
+    expectOneLine(dump('--image', other), /link-other\.tar: \/etc\/ld\.so\.cache \(-> \/real\/c\) in the image is not read: only files named ld\.so\.cache are kept from an image's layers$/m);
+    expectOneLine(dump('--image', other, '/real/c'), /link-other\.tar: \/real\/c in the image is not read: only files named ld\.so\.cache/);
+    const empty = image('empty-cache', [pyTar(join(work, 'empty-cache.tar'), [['etc/ld.so.cache', 'file', '']])]);
+    expectOneLine(dump('--image', empty), /empty-cache\.tar:\/etc\/ld\.so\.cache: .*empty file, not an ld\.so\.cache/);
+  });
+
   it('a truncated archive', () => {
     const cut = join(work, 'cut.tar');
     writeFileSync(cut, readFileSync(good));

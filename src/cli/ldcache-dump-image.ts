@@ -19,9 +19,15 @@ export async function loadImageCache(image: string, file: string, ref: string | 
   const found = loaded.tree.tryResolve(file);
   if (!found) throw new CliError(`${image}: no ${file} in the image`);
   if (found.node.kind !== 'file') throw new CliError(`${image}: ${file} in the image is not a regular file`);
-  if (!found.node.content || found.node.partial) throw new CliError(`${image}: ${file} in the image is too large to read`);
+  const { content, partial, size } = found.node;
+  if (partial) throw new CliError(`${image}: ${file} in the image is too large to read`);
+  // The layers are read once: only files named ld.so.cache keep their bytes (an empty one has none).
+  if (!content && size > 0) {
+    const what = found.path === file ? file : `${file} (-> ${found.path})`;
+    throw new CliError(`${image}: ${what} in the image is not read: only files named ld.so.cache are kept from an image's layers`);
+  }
   try {
-    return parseLdCache(found.node.content);
+    return parseLdCache(content ?? new Uint8Array(0));
   } catch (err) {
     if (err instanceof LdCacheError) throw new CliError(err.describe(`${image}:${found.path}`));
     throw err;
