@@ -45,6 +45,22 @@ describeNeeding('nvidia-volume check --image attacked', process.arch !== 'x64' &
     expect(text.stdout.length).toBeLessThan(llp.length * 2);
   }, 90_000);
 
+  it('an /etc/ld.so.cache that links to a file of another name is reported as not read (not "too large"); an empty one as the parser says', () => {
+    const base = { 'lib64/ld-linux-x86-64.so.2': { copy: loader }, 'lib/x86_64-linux-gnu/libc.so.6': { copy: '/lib/x86_64-linux-gnu/libc.so.6' } } as const;
+    const findings = (name: string, files: Parameters<typeof stage>[1]): { code: string; message: string }[] => {
+      const image = dockerArchive(work, join(work, `${name}.tar`), [{ tag: `${name}:1`, layers: [layerTar(stage(work, { ...base, ...files }), join(work, `${name}-layer.tar`))] }]);
+      const r = check('--image', image, '--json');
+      expect(r.stderr).toBe('');
+      return (JSON.parse(r.stdout) as { findings: { code: string; message: string }[] }).findings.filter((f) => f.code.endsWith('-cache'));
+    };
+    const linked = findings('linked-cache', { 'etc/real.cache': { file: readFileSync('/etc/ld.so.cache') }, 'etc/ld.so.cache': { symlink: 'real.cache' } });
+    expect(linked.map((f) => f.code)).toEqual(['unread-cache']);
+    expect(linked[0]!.message).toMatch(/^the image's \/etc\/ld\.so\.cache leads to \/etc\/real\.cache, which this check does not read .*the loader does read it/);
+    const empty = findings('empty-cache', { 'etc/ld.so.cache': { file: '' } });
+    expect(empty.map((f) => f.code)).toEqual(['bad-cache']);
+    expect(empty[0]!.message).toMatch(/empty file, not an ld\.so\.cache/);
+  }, 60_000);
+
   it('-e values that are no KEY=VALUE are usage errors, one line, exit 2', () => {
     const empty = check('--image', '/nonexistent', '-e', '');
     expect([empty.status, empty.stderr.split('\n')[0]]).toEqual([2, "nvidia-volume: option '--env' needs a non-empty value"]);

@@ -127,6 +127,9 @@ export function checkImage(input: CheckInput): CheckReport {
   if (primaryFacts && primaryFacts.llpDropped > 0) {
     add({ severity: 'warning', code: 'long-ld-library-path', injection: null, message: `LD_LIBRARY_PATH lists ${primaryFacts.llp.length + primaryFacts.llpDropped} distinct directories; only the first ${primaryFacts.llp.length} are checked`, evidence: [`LD_LIBRARY_PATH: ${primaryFacts.llp.length + primaryFacts.llpDropped} distinct directories`], fix: 'shorten LD_LIBRARY_PATH' });
   }
+  if (primaryFacts?.cacheUnread) {
+    add({ severity: 'warning', code: 'unread-cache', injection: null, message: `the image's /etc/ld.so.cache leads to ${primaryFacts.cacheUnread}, which this check does not read (only files named ld.so.cache are kept from the layers); the loader does read it, so what it finds through the cache is not predicted`, evidence: [`/etc/ld.so.cache -> ${primaryFacts.cacheUnread}`], fix: 'make /etc/ld.so.cache a regular file (run ldconfig in the image) to have it checked' });
+  }
   if (primaryFacts?.cacheProblem) {
     add({ severity: 'warning', code: 'bad-cache', injection: null, message: `the image's /etc/ld.so.cache cannot be read (${primaryFacts.cacheProblem}); the loader ignores it`, evidence: ['/etc/ld.so.cache'], fix: 'run ldconfig in the image' });
   }

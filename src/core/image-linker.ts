@@ -49,6 +49,11 @@ export interface LinkerFacts {
   cache: LdCache | null;
   /** Why the cache could not be used, when it exists but is damaged. */
   cacheProblem: string | null;
+  /**
+   * Where /etc/ld.so.cache leads when it is a file of another name, whose bytes the one pass over
+   * the layers does not keep: the loader reads it, this prediction has no cache. Else null.
+   */
+  cacheUnread: string | null;
   llp: string[];
   llpRaw: string | null;
   /** Distinct LD_LIBRARY_PATH directories past MAX_LLP_DIRS, not searched (0 for any real image). */
@@ -121,18 +126,22 @@ export function linkerFacts(tree: ImageTree, env: readonly string[], rules: AbiR
   let cache: LdCache | null = null;
   let cacheProblem: string | null = null;
   const cacheNode = tree.tryResolve('/etc/ld.so.cache');
+  let cacheUnread: string | null = null;
   if (cacheNode?.node.kind === 'file') {
-    if (cacheNode.node.content && !cacheNode.node.partial) {
+    const { content, partial, size } = cacheNode.node;
+    if (partial) cacheProblem = 'too large to read';
+    else if (!content && size > 0) cacheUnread = cacheNode.path; // a link to a file of another name: not kept
+    else {
       try {
-        cache = parseLdCache(cacheNode.node.content);
+        cache = parseLdCache(content ?? new Uint8Array(0));
       } catch (err) {
         cacheProblem = (err as Error).message;
       }
-    } else cacheProblem = 'too large to read';
+    }
   }
   const llpRaw = imageEnv(env, 'LD_LIBRARY_PATH');
   const { dirs: llp, dropped: llpDropped } = llpDirs(llpRaw);
-  const facts: LinkerFacts = { loader, musl, glibc: null, libc: null, defaultDirs, defaultDirsFrom, cache, cacheProblem, llp, llpRaw, llpDropped };
+  const facts: LinkerFacts = { loader, musl, glibc: null, libc: null, defaultDirs, defaultDirsFrom, cache, cacheProblem, cacheUnread, llp, llpRaw, llpDropped };
   const libc = findLibrary(new ContainerView(tree), facts, rules, 'libc.so.6');
   if (libc.realPath) {
     facts.libc = libc.realPath;
