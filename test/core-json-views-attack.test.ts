@@ -217,6 +217,34 @@ describe('cacheToJSON views under attack', () => {
   }
 });
 
+describe('cacheToJSON views on damaged caches the parser accepts', () => {
+  it('bytes changed at random in the headers, records and strings: where the parse succeeds, views equal entryToJSON and the plain objects', () => {
+    let accepted = 0;
+    for (let seed = 1; seed <= 600; seed++) {
+      const random = seededRandom(seed);
+      const source = sources[seed % sources.length]!;
+      if (source.bytes.length > 1 << 20) continue;
+      const bytes = source.bytes.slice();
+      for (let k = 1 + Math.floor(random() * 6); k > 0; k--) bytes[Math.floor(random() * Math.min(bytes.length, 4000))] = Math.floor(random() * 256);
+      let cache: ParsedLdCache;
+      try {
+        cache = parseLdCache(bytes);
+      } catch {
+        continue;
+      }
+      accepted++;
+      const glibc = GLIBCS[seed % GLIBCS.length]!;
+      const views = cacheToJSON(cache, { glibc });
+      if (seed % 2) parseLdCache(sources[0]!.bytes); // and read after eviction
+      const want = Array.from({ length: cache.count }, (_, i) => entryToJSON(cache.entry(i), glibc));
+      expect(views.entries.map(fieldsOf), `seed ${seed} ${source.label}`).toEqual(want);
+      expect(JSON.stringify(views.entries), `seed ${seed}`).toBe(JSON.stringify(cacheToJSON(cache, { glibc, plain: true }).entries));
+    }
+    // Most damage leaves a cache the parser takes (names and flags are not checked for meaning).
+    expect(accepted).toBeGreaterThan(100);
+  });
+});
+
 describe('cacheToJSON views over bytes the caller changes', () => {
   it('read the changed bytes as entryToJSON does, never outside them, never a trap', () => {
     for (const source of sources.filter((s) => s.label.startsWith('writer'))) {
