@@ -135,4 +135,18 @@ describe('the image readers under attack', () => {
     expect(dump('/dev/stdin', plain).errors).toEqual(['ldcache-dump: /dev/stdin: not a tar header (bad checksum) (at byte 0)']);
     expect(dump('/dev/stdin', zipped).errors).toEqual(['ldcache-dump: /dev/stdin: not a tar header (bad checksum) (at byte 0 of the decompressed archive)']);
   }, 60_000);
+
+  it('a gzip archive damaged past its tar header: the error counts the bytes of the file read, not of the decompressed archive', () => {
+    // A valid tar of incompressible bytes, gzip'd (stored blocks), one byte flipped mid-way:
+    // gunzip finds it by the checksum at the end, after reading the whole file.
+    const tar = spawnSync('tar', ['-cf', '-', '-C', '/usr/bin', 'tar'], { maxBuffer: 1 << 28 }).stdout;
+    const damaged = gzipSync(tar, { level: 0 });
+    damaged[damaged.length >> 1] ^= 0xff;
+    const file = join(work, 'damaged.tar.gz');
+    writeFileSync(file, damaged);
+    for (const path of [file, '/dev/stdin']) {
+      const r = dump(path, path === file ? undefined : file);
+      expect([r.status, r.errors]).toEqual([1, [`ldcache-dump: ${path}: cannot read the archive: incorrect data check (after ${damaged.length} bytes of the file)`]]);
+    }
+  }, 60_000);
 });

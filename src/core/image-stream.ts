@@ -26,11 +26,19 @@ import { STREAM_CONTENT, TarError, TarReader, type TarHeader } from './tar.js';
  */
 export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: string, options: LoadImageOptions = {}): Promise<LoadedImage> {
   const { head, stream } = await peek(input, 4);
-  let bytes = stream;
+  // Bytes of the file read so far (a decompressor's error says how far into the file it came).
+  let position = 0;
+  const counted = (async function* (): AsyncGenerator<Uint8Array> {
+    for await (const chunk of stream) {
+      position += chunk.length;
+      yield chunk;
+    }
+  })();
+  let bytes: AsyncIterable<Uint8Array> = counted;
   const gzipped = isGzip(head);
   if (gzipped) {
     if (!options.gunzip) throw new ImageError(`${name}: a gzip-compressed archive, but no gzip decompressor is available`);
-    bytes = options.gunzip(stream);
+    bytes = options.gunzip(counted);
   } else if (isZstd(head)) {
     throw new ImageError(`${name}: a zstd-compressed archive: decompress it first (zstd -d ${name})`);
   }
@@ -63,10 +71,8 @@ export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: st
       sink = null;
     },
   });
-  let position = 0;
   try {
     for await (const chunk of bytes) {
-      position += chunk.length;
       outer.push(chunk);
       // Backpressure: each decompressor takes what this chunk gave it before the next is read.
       for (const s of touched) await s.settle();
@@ -80,7 +86,7 @@ export async function loadImageStream(input: AsyncIterable<Uint8Array>, name: st
     (sink as MemberSink | null)?.abandon();
     if (err instanceof TarError) throw new ImageError(`${name}: ${err.message} (at byte ${err.offset}${gzipped ? ' of the decompressed archive' : ''})`);
     if (err instanceof ImageTreeError || err instanceof ImageError) throw new ImageError(`${name}: ${err.message}`);
-    throw new ImageError(`${name}: cannot read the archive: ${(err as Error)?.message?.split('\n')[0] ?? String(err)} (after ${position} bytes)`);
+    throw new ImageError(`${name}: cannot read the archive: ${(err as Error)?.message?.split('\n')[0] ?? String(err)} (after ${position} bytes of the file)`);
   }
   if (members.size === 0) throw new ImageError(`${name}: not a tar archive (no members)`);
 
