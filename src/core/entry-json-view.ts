@@ -1,7 +1,8 @@
-// cacheToJSON's entries for a parsed cache: each is a view (a reader + an index) whose JSON fields
-// are read from the core's table and the parsed bytes when asked. Making the document costs one
-// small object per entry and no string, and keeps no second copy of the cache; JSON.stringify,
-// toJSON() and every field give exactly what entryToJSON gives for the same entry.
+// An entry's JSON fields read straight from a parsed cache (EntryJSONReader), for every JSON path
+// of json.ts: cacheToJSON's views (EntryJSONView: a reader + an index, each field read when asked,
+// so making the document costs one small object per entry and no string, and keeps no second copy
+// of the cache), its plain objects, and the JS path's JSON lines. Every field is exactly what
+// entryToJSON gives for the same entry.
 import { isHwcapsExtension, type GlibcVersion } from './abi.js';
 import type { EntryJSON } from './json.js';
 import { E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, type ArchTables, type ParsedLdCache } from './ldcache.js';
@@ -32,6 +33,13 @@ export class EntryJSONReader {
   /** The decoded all-ASCII string area (null: read each string through the cache). */
   #text: string | null = null;
   #textStart = 0;
+  /**
+   * ldconfig stores a name once and sorts by name: entries of one name (both ABIs, hwcaps
+   * variants) sit side by side with the same offset and share one string here (a string runs
+   * to its NUL, so the offset alone says which).
+   */
+  #lastNameAt = -1;
+  #lastName = '';
   #arch: ArchTables | undefined;
   readonly #flagsTexts: (string | undefined)[] = [];
   readonly #hwcapNames = new Map<number, string | null>();
@@ -60,21 +68,26 @@ export class EntryJSONReader {
     this.#epoch = cache.tableEpoch;
   }
 
-  #string(index: number, offsetWord: number, lengthWord: number): string {
+  name(index: number): string {
     this.#sync();
     const text = this.#text;
-    if (text === null) return offsetWord === E_NAME_OFFSET ? this.cache.nameAt(index) : this.cache.pathAt(index);
+    if (text === null) return this.cache.nameAt(index);
     const r = this.#start + index * ENTRY_WORDS;
-    const at = this.#words[r + offsetWord]! - this.#textStart;
-    return text.substring(at, at + this.#words[r + lengthWord]!);
-  }
-
-  name(index: number): string {
-    return this.#string(index, E_NAME_OFFSET, E_NAME_LENGTH);
+    const at = this.#words[r + E_NAME_OFFSET]! - this.#textStart;
+    if (at !== this.#lastNameAt) {
+      this.#lastNameAt = at;
+      this.#lastName = text.substring(at, at + this.#words[r + E_NAME_LENGTH]!);
+    }
+    return this.#lastName;
   }
 
   path(index: number): string {
-    return this.#string(index, E_PATH_OFFSET, E_PATH_LENGTH);
+    this.#sync();
+    const text = this.#text;
+    if (text === null) return this.cache.pathAt(index);
+    const r = this.#start + index * ENTRY_WORDS;
+    const at = this.#words[r + E_PATH_OFFSET]! - this.#textStart;
+    return text.substring(at, at + this.#words[r + E_PATH_LENGTH]!);
   }
 
   /** The flags word, signed (as entryToJSON gives it). */
@@ -125,6 +138,25 @@ export class EntryJSONReader {
   flagsText(index: number): string {
     const key = this.flags(index) & 0xffff;
     return (this.#flagsTexts[key] ??= this.#flagsText(key, this.#glibc));
+  }
+
+  /** Entry `index` as a plain object (what entryToJSON gives), every field read now. */
+  plain(index: number): EntryJSON {
+    const flags = this.flags(index);
+    return {
+      index,
+      name: this.name(index),
+      path: this.path(index),
+      flags,
+      type: flags & 0xff,
+      required: flags & 0xff00,
+      arch: this.arch(index),
+      bits: this.bits(index),
+      osVersion: this.osVersion(index),
+      hwcap: this.hwcap(index),
+      hwcapName: this.hwcapName(index),
+      flagsText: this.flagsText(index),
+    };
   }
 }
 
@@ -178,23 +210,7 @@ export class EntryJSONView implements EntryJSON {
 
   /** The plain object (what JSON.stringify writes; what structuredClone and postMessage need). */
   toJSON(): EntryJSON {
-    const reader = this.#reader;
-    const i = this.index;
-    const flags = reader.flags(i);
-    return {
-      index: i,
-      name: reader.name(i),
-      path: reader.path(i),
-      flags,
-      type: flags & 0xff,
-      required: flags & 0xff00,
-      arch: reader.arch(i),
-      bits: reader.bits(i),
-      osVersion: reader.osVersion(i),
-      hwcap: reader.hwcap(i),
-      hwcapName: reader.hwcapName(i),
-      flagsText: reader.flagsText(i),
-    };
+    return this.#reader.plain(this.index);
   }
 
   /** Node's console.log and util.inspect show the fields, not the view. */

@@ -2,11 +2,11 @@
 // document whose entries read the cache when asked (cacheToJSON), as plain objects
 // (cacheToJSON with `plain`, entryToJSON), or as text made and handed out in chunks
 // (cacheJSONChunks), so a 200,000-entry document is never held whole.
-import { archBits, archName, DEFAULT_GLIBC, isHwcapsExtension, requiredText, typeText, type GlibcVersion } from './abi.js';
+import { archBits, archName, DEFAULT_GLIBC, requiredText, typeText, type GlibcVersion } from './abi.js';
 import { FJ_ARCH, FJ_KEY, FJ_KEYS, FJ_REQUIRED, FJ_TYPE, FJ_WORDS, JSON_DOCUMENT } from './core-layout.generated.js';
 import { buildTextTable, coreChunks, residentCache, shownIndexes } from './format-ldconfig.js';
 import { EntryJSONReader, EntryJSONView } from './entry-json-view.js';
-import { E_NAME_LENGTH, E_NAME_OFFSET, E_PATH_LENGTH, E_PATH_OFFSET, ENTRY_WORDS, H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
+import { H_STRINGS_ASCII, ParsedLdCache } from './ldcache.js';
 import type { LdCache, LdCacheEntry } from './types.js';
 
 export interface EntryJSON {
@@ -62,16 +62,6 @@ export function hwcapHex(hwcap: bigint): string {
   return `0x${BigInt.asUintN(64, hwcap).toString(16).padStart(16, '0')}`;
 }
 
-const ZERO_HWCAP = '0x0000000000000000';
-
-function hex32(value: number): string {
-  return value.toString(16).padStart(8, '0');
-}
-
-function hwcapHexOf(high: number, low: number): string {
-  return high === 0 && low === 0 ? ZERO_HWCAP : `0x${hex32(high)}${hex32(low)}`;
-}
-
 /** ldconfig's words for a flags value, per glibc version, made once per value. */
 const flagsTexts = new Map<GlibcVersion, Map<number, string>>();
 
@@ -101,136 +91,17 @@ export function entryToJSON(entry: LdCacheEntry, glibc: GlibcVersion = DEFAULT_G
   };
 }
 
-/** Entry `i` of a parsed cache as JSON, read from the table (no entry object). */
-function tableEntryJSON(cache: ParsedLdCache, i: number, glibc: GlibcVersion): EntryJSON {
-  const flags = cache.flagsAt(i) | 0;
-  return {
-    index: i,
-    name: cache.nameAt(i),
-    path: cache.pathAt(i),
-    flags,
-    type: flags & 0xff,
-    required: flags & 0xff00,
-    arch: cache.archAt(i),
-    bits: cache.bitsAt(i),
-    osVersion: cache.osVersionAt(i),
-    hwcap: hwcapHexOf(cache.hwcapHighAt(i), cache.hwcapLowAt(i)),
-    hwcapName: cache.hwcapNameAt(i) ?? null,
-    flagsText: flagsText(flags, glibc),
-  };
-}
-
 /** A JSON string literal: plain text needs only quotes (the usual names and paths). */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
 function quote(text: string): string {
   return NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`;
 }
 
-/** Entry `i` of a parsed cache as one line of JSON text, exactly JSON.stringify(tableEntryJSON(...)). */
-function tableEntryText(cache: ParsedLdCache, i: number, glibc: GlibcVersion): string {
-  const flags = cache.flagsAt(i) | 0;
-  const high = cache.hwcapHighAt(i);
-  const low = cache.hwcapLowAt(i);
-  const hwcapName = high === 0 ? undefined : cache.hwcapNameAt(i);
-  return `{"index":${i},"name":${quote(cache.nameAt(i))},"path":${quote(cache.pathAt(i))},"flags":${flags},"type":${flags & 0xff},"required":${flags & 0xff00},"arch":${quote(cache.archAt(i))},"bits":${cache.bitsAt(i)},"osVersion":${cache.osVersionAt(i)},"hwcap":"${hwcapHexOf(high, low)}","hwcapName":${hwcapName === undefined ? 'null' : quote(hwcapName)},"flagsText":${quote(flagsText(flags, glibc))}}`;
-}
-
-/** Entry `n` of the shown ones, as JSON. */
-function entryJSONAt(cache: LdCache, shown: number[] | undefined, n: number, glibc: GlibcVersion): EntryJSON {
-  const i = shown ? shown[n]! : n;
-  return cache instanceof ParsedLdCache ? tableEntryJSON(cache, i, glibc) : entryToJSON(cache.entries[i]!, glibc);
-}
-
-/**
- * The shown entries of a parsed cache as JSON objects, in one tight loop: every field is read
- * straight from the core's table and the parsed bytes, names and paths are substrings of the
- * decoded string area, and the per-cache constants (arch, bits, flagsText, hwcap names) come
- * from small tables. One object literal makes every entry (one shape; V8 allocates them in the
- * old generation once it sees they all survive). Exactly tableEntryJSON of each entry.
- */
-function tableEntriesJSON(cache: ParsedLdCache, shown: number[] | undefined, count: number, glibc: GlibcVersion): EntryJSON[] {
-  const { words, start } = cache.entryTable();
-  // Imported bindings cost a check at every use: locals for the loop.
-  const entryWords = ENTRY_WORDS;
-  const nameOffset = E_NAME_OFFSET;
-  const nameLength = E_NAME_LENGTH;
-  const pathOffset = E_PATH_OFFSET;
-  const pathLength = E_PATH_LENGTH;
-  const zeroHwcap = ZERO_HWCAP;
-  const area = cache.stringArea();
-  const text = area ? area.text : '';
-  const textStart = area ? area.start : 0;
-  const { view, records, recordSize, little, old } = cache.recordLayout();
-  const { names: archNames, bits: archBitsOf } = cache.archTables();
-  const hwcapNames = new Map<number, string | null>();
-  // Offsets of the hwcap words in a record (new format): the high word comes first in big-endian files.
-  const highAt = little ? 20 : 16;
-  const lowAt = little ? 16 : 20;
-  let lastFlags = 0;
-  let lastFlagsText = flagsText(0, glibc);
-  // ldconfig stores a name once and sorts by name: entries of one name (both ABIs, hwcaps
-  // variants) sit side by side with the same offset, and share one string here (a string runs
-  // to its NUL, so the offset alone says which).
-  let lastNameAt = -1;
-  let lastName = '';
-  const entries = new Array<EntryJSON>(count);
-  for (let n = 0; n < count; n++) {
-    const i = shown === undefined ? n : shown[n]!;
-    const at = records + i * recordSize;
-    const flags = view.getInt32(at, little);
-    const r = start + i * entryWords;
-    let name: string;
-    let path: string;
-    if (area !== null) {
-      const nameAt = words[r + nameOffset]! - textStart;
-      if (nameAt !== lastNameAt) {
-        lastNameAt = nameAt;
-        lastName = text.substring(nameAt, nameAt + words[r + nameLength]!);
-      }
-      name = lastName;
-      const pathAt = words[r + pathOffset]! - textStart;
-      path = text.substring(pathAt, pathAt + words[r + pathLength]!);
-    } else {
-      name = cache.nameAt(i);
-      path = cache.pathAt(i);
-    }
-    let osVersion = 0;
-    let hwcap = zeroHwcap;
-    let hwcapName: string | null = null;
-    if (!old) {
-      osVersion = view.getUint32(at + 12, little);
-      const high = view.getUint32(at + highAt, little);
-      const low = view.getUint32(at + lowAt, little);
-      if (high !== 0 || low !== 0) {
-        hwcap = `0x${hex32(high)}${hex32(low)}`;
-        if (isHwcapsExtension(high)) {
-          let known = hwcapNames.get(low);
-          if (known === undefined) hwcapNames.set(low, (known = cache.hwcapNameAt(i) ?? null));
-          hwcapName = known;
-        }
-      }
-    }
-    if (flags !== lastFlags) {
-      lastFlags = flags;
-      lastFlagsText = flagsText(flags, glibc);
-    }
-    const abi = (flags >>> 8) & 0xff;
-    entries[n] = {
-      index: i,
-      name,
-      path,
-      flags,
-      type: flags & 0xff,
-      required: flags & 0xff00,
-      arch: archNames[abi]!,
-      bits: archBitsOf[abi]!,
-      osVersion,
-      hwcap,
-      hwcapName,
-      flagsText: lastFlagsText,
-    };
-  }
-  return entries;
+/** Entry `i` of a parsed cache as one line of JSON text, exactly JSON.stringify(reader.plain(i)). */
+function entryText(reader: EntryJSONReader, i: number): string {
+  const flags = reader.flags(i);
+  const hwcapName = reader.hwcapName(i);
+  return `{"index":${i},"name":${quote(reader.name(i))},"path":${quote(reader.path(i))},"flags":${flags},"type":${flags & 0xff},"required":${flags & 0xff00},"arch":${quote(reader.arch(i))},"bits":${reader.bits(i)},"osVersion":${reader.osVersion(i)},"hwcap":"${reader.hwcap(i)}","hwcapName":${hwcapName === null ? 'null' : quote(hwcapName)},"flagsText":${quote(reader.flagsText(i))}}`;
 }
 
 /**
@@ -243,16 +114,16 @@ export function cacheToJSON(cache: LdCache, options: CacheToJSONOptions = {}): C
   const glibc = options.glibc ?? DEFAULT_GLIBC;
   const shown = shownIndexes(cache, options.include);
   const count = shown?.length ?? cache.count;
-  let entries: EntryJSON[];
-  if (cache instanceof ParsedLdCache && !options.plain) {
+  const entries = new Array<EntryJSON>(count);
+  if (cache instanceof ParsedLdCache) {
     const reader = new EntryJSONReader(cache, glibc, flagsText);
-    entries = new Array<EntryJSON>(count);
-    for (let n = 0; n < count; n++) entries[n] = new EntryJSONView(reader, shown === undefined ? n : shown[n]!);
-  } else if (cache instanceof ParsedLdCache) {
-    entries = tableEntriesJSON(cache, shown, count, glibc);
+    if (options.plain) {
+      for (let n = 0; n < count; n++) entries[n] = reader.plain(shown === undefined ? n : shown[n]!);
+    } else {
+      for (let n = 0; n < count; n++) entries[n] = new EntryJSONView(reader, shown === undefined ? n : shown[n]!);
+    }
   } else {
-    entries = new Array<EntryJSON>(count);
-    for (let n = 0; n < count; n++) entries[n] = entryJSONAt(cache, shown, n, glibc);
+    for (let n = 0; n < count; n++) entries[n] = entryToJSON(cache.entries[shown === undefined ? n : shown[n]!]!, glibc);
   }
   return {
     format: cache.format,
@@ -332,8 +203,10 @@ export function* cacheJSONChunks(given: LdCache, options: CacheJSONTextOptions =
   } else {
     let out = '';
     const separator = options.ndjson ? '\n' : ',\n';
+    const reader = cache instanceof ParsedLdCache ? new EntryJSONReader(cache, glibc, flagsText) : undefined;
     for (let n = 0; n < count; n++) {
-      out += cache instanceof ParsedLdCache ? tableEntryText(cache, shown ? shown[n]! : n, glibc) : JSON.stringify(entryJSONAt(cache, shown, n, glibc));
+      const i = shown === undefined ? n : shown[n]!;
+      out += reader ? entryText(reader, i) : JSON.stringify(entryToJSON(cache.entries[i]!, glibc));
       out += n + 1 < count || options.ndjson ? separator : '\n';
       if (out.length >= CHUNK_CHARS) {
         yield encoder.encode(out);
